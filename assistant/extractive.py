@@ -1,0 +1,397 @@
+"""The extractive path: answer factual questions with a span cut from the best passage.
+
+Figures are never generated: the answer's figure is the one written in the cited span,
+chosen by how well the words around it match the question (in Vietnamese the noun
+follows the number: "935 cán bộ học thạc sỹ"). When nothing matches well enough the
+question is refused rather than answered from a neighbouring figure.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from assistant.figures import Figure, extract_figures
+from assistant.injection import is_instruction
+from assistant.types import Passage
+from assistant.understanding import Query, abbreviations
+from ingest.chunking import sentence_spans
+from ingest.normalize import fold, strip_accents
+
+_WORD = re.compile(r"[a-z0-9]+")
+_BOUNDARY = re.compile(r"[;:()\[\]]")
+_LEADING_JUNK = re.compile(
+    r"^(?:[\s,.;:–-]|và\s|với\s|còn\s|trong đó,?\s|\d{1,2}[.)]\s|[IVX]{1,4}[.-]\s)+", re.I
+)
+_PERSON = re.compile(r"(?:[A-ZĐÀ-Ỹ][a-zà-ỹđ]+\s){1,3}[A-ZĐÀ-Ỹ][a-zà-ỹđ]+")
+
+# Which figure kinds answer which question kinds.
+_KINDS = {
+    "count": {"number"},
+    "percent": {"percent"},
+    "money": {"money"},
+    "date": {"date"},
+    "year": {"year_range", "number"},
+    "docnum": {"docnum"},
+}
+
+
+def _grams(bare: str) -> set[str]:
+    words = _WORD.findall(bare)
+    return set(words) | {f"{a}_{b}" for a, b in zip(words, words[1:], strict=False)}
+
+
+@lru_cache(maxsize=1)
+def _abbrev_pairs() -> list[tuple[re.Pattern[str], set[str], re.Pattern[str], set[str]]]:
+    pairs = []
+    for abbr, long in abbreviations().items():
+        a, lg = strip_accents(abbr), strip_accents(long)
+        a_pat = re.compile(rf"(?<![a-z0-9]){re.escape(a)}(?![a-z0-9])")
+        l_pat = re.compile(rf"(?<![a-z0-9]){re.escape(lg)}(?![a-z0-9])")
+        pairs.append(
+            (a_pat, _grams(a) | _grams_accented(fold(abbr)), l_pat, _grams(lg) | _grams_accented(fold(long)))
+        )
+    return pairs
+
+
+def tokens(text: str) -> set[str]:
+    """Unigrams and bigrams in both accented (folded) and accent-free form, abbreviations both ways.
+
+    ``Query.terms`` are accented when the question is, so "sơ cấp" does not match "số"; an
+    accent-free question matches the accent-free forms. "LLCT" in a passage also yields the
+    tokens of "lý luận chính trị" and vice versa, so a question may use either form.
+    """
+    folded = fold(text)
+    bare = strip_accents(folded)
+    out = _grams(bare) | _grams_accented(folded)
+    for a_pat, a_toks, l_pat, l_toks in _abbrev_pairs():
+        if a_pat.search(bare):
+            out |= l_toks
+        if l_pat.search(bare):
+            out |= a_toks
+    return out
+
+
+_AWORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def _grams_accented(folded: str) -> set[str]:
+    words = _AWORD.findall(folded)
+    return set(words) | {f"{a}_{b}" for a, b in zip(words, words[1:], strict=False)}
+
+
+def idf_table(texts: Iterable[str]) -> dict[str, float]:
+    """Inverse document frequency over passages: rare terms ("thạc sĩ") weigh more than "đào tạo"."""
+    df: Counter[str] = Counter()
+    n = 0
+    for t in texts:
+        n += 1
+        df.update(tokens(t))
+    return {t: math.log(1 + n / c) for t, c in df.items()}
+
+
+@dataclass
+class Extract:
+    passage: Passage
+    start: int  # absolute offsets of the cited span in the document
+    end: int
+    sentence: tuple[int, int]
+    figure: Figure | None
+    score: float
+    coverage: float
+    features: dict[str, float] = field(default_factory=dict)  # why this span won (eval report, debugging)
+    narrow: tuple[int, int] | None = None  # the figure's own clause, inside [start:end]
+
+    @property
+    def quote(self) -> str:
+        return self.passage.text[self.start - self.passage.start : self.end - self.passage.start]
+
+    @property
+    def clause(self) -> str:
+        """The figure's own clause (the direct answer); the whole quote when there is none."""
+        if self.narrow is None:
+            return self.quote
+        return self.passage.text[self.narrow[0] - self.passage.start : self.narrow[1] - self.passage.start]
+
+
+FLOOR = 1.0
+_YEARISH = re.compile(r"(?:19|20)\d{2}")
+
+
+class Scorer:
+    def __init__(self, query: Query, idf: dict[str, float]) -> None:
+        # years and other numbers in the question are matched by the year boost, not as words
+        self.terms = [t for t in query.terms if not any(_YEARISH.fullmatch(part) for part in t.split("_"))]
+        self.idf = idf
+        self.default = max(idf.values()) if idf else 1.0
+        self.total = sum(self.weight(t) for t in self.terms) or 1.0
+
+    def weight(self, term: str) -> float:
+        # a matched word pair says more than two syllables; an unseen pair says nothing.
+        # Common words keep a floor weight: "đào tạo" still tells "đào tạo" from "bồi dưỡng".
+        if "_" in term:
+            return 1.6 * max(self.idf[term], FLOOR) if term in self.idf else 0.0
+        return max(self.idf.get(term, self.default), FLOOR)
+
+    def coverage(self, toks: set[str]) -> float:
+        return sum(self.weight(t) for t in self.terms if t in toks) / self.total
+
+
+def _is_year_like(fig: Figure, sentence: str, rel: int) -> bool:
+    if fig.kind != "number" or not re.fullmatch(r"(19|20)\d{2}", fig.raw):
+        return False
+    before = sentence[max(0, rel - 14) : rel].lower()
+    return any(w in before for w in ("năm", "khóa", "khoá", "giai đoạn", "-", "–", "/", "đến", "kỳ"))
+
+
+def _phrases(
+    sentence: str, rel_start: int, rel_end: int, figs: list[tuple[int, int]]
+) -> tuple[int, int, int]:
+    """(left, right, segment_start) of the clause around a figure.
+
+    Vietnamese puts the noun after the number ("935 cán bộ học thạc sỹ"), so the clause
+    runs from the last boundary, comma, "và" or earlier figure up to the next figure or
+    boundary. A label ending in ":" right before the figure ("Hàn Quốc: 30") belongs to it.
+    """
+    seg = 0
+    for m in _BOUNDARY.finditer(sentence[:rel_start]):
+        if m.group(0) == ":" and rel_start - m.end() <= 2:
+            continue  # "Hàn Quốc: 30"
+        seg = m.end()
+    left = seg
+    comma = sentence.rfind(",", left, rel_start)
+    if comma != -1 and rel_start - comma < 60:
+        left = comma + 1
+    conj = sentence.rfind(" và ", left, rel_start)
+    if conj != -1:
+        left = conj + 4
+    for _fs, fe in figs:
+        if left < fe <= rel_start:
+            left = fe
+    right = len(sentence)
+    nxt = _BOUNDARY.search(sentence, rel_end)
+    if nxt:
+        right = nxt.start()
+    for fs, _ in figs:
+        if rel_end <= fs < right:
+            right = fs
+    words = list(re.finditer(r"\S+", sentence[rel_end:right]))
+    if len(words) > 14:
+        right = rel_end + words[13].end()
+    return left, right, seg
+
+
+# Nouns that count people: "bao nhiêu người" is answered by "… 15 đồng chí".
+_PERSON_UNITS = {
+    "người",
+    "đồng_chí",
+    "cán_bộ",
+    "học_viên",
+    "lượt",
+    "trường_hợp",
+    "công_chức",
+    "đảng_viên",
+    "nguoi",
+    "dong_chi",
+    "can_bo",
+    "hoc_vien",
+    "luot",
+    "truong_hop",
+    "cong_chuc",
+    "dang_vien",
+}
+
+
+def _counts_target(targets: list[str], toks: set[str]) -> bool:
+    """The figure counts what the question counts (the noun after "bao nhiêu")."""
+    for t in targets:
+        if t in toks or t.split("_")[0] in toks:
+            return True
+        if (t in _PERSON_UNITS or t.split("_")[0] in _PERSON_UNITS) and _PERSON_UNITS & toks:
+            return True
+    return False
+
+
+_BREAKDOWN = re.compile(r"^(?:Trong đó|Trong số đó|Gồm|Bao gồm)\b", re.I)
+
+
+def _mentions_range(text: str, years: tuple[int, int]) -> bool:
+    return bool(re.search(rf"{years[0]}\s*[-–]\s*{years[1]}", text))
+
+
+def _inside_parens(sentence: str, pos: int) -> bool:
+    return sentence.rfind("(", 0, pos) > sentence.rfind(")", 0, pos)
+
+
+def _trim_span(sentence: str, a: int, b: int) -> tuple[int, int]:
+    seg = sentence[a:b]
+    m = _LEADING_JUNK.match(seg)
+    if m:
+        a += m.end()
+    seg = sentence[a:b]
+    stripped = seg.rstrip(" ,.;:–-(")
+    if stripped.count("(") < stripped.count(")") and stripped.endswith(")"):
+        stripped = stripped[:-1].rstrip()
+    # never end on a dangling connector or a figure prefix ("với", "trên")
+    while True:
+        m2 = re.search(r"\s(?:với|và|của|trên|hơn|khoảng|gần|là)$", stripped, re.I)
+        if not m2:
+            break
+        stripped = stripped[: m2.start()]
+    return a, a + len(stripped)
+
+
+_CENTRAL_RESOLUTION = re.compile(r"(?:Nghị quyết|Kết luận|Hội nghị) Trung ương \d+(?: \(kho[áa] [IVX]+\))?")
+
+
+def _docnum_figures(sentence: str) -> list[Figure]:
+    """Regulations named in a sentence ("Quy định số 54", "Kế hoạch số 52-KH/BTCTW") as answers."""
+    from assistant.learn import REG_PATTERN
+
+    out = []
+    for m in _CENTRAL_RESOLUTION.finditer(sentence):
+        out.append(Figure(raw=m.group(0), value=m.group(0), kind="docnum", start=m.start(), end=m.end()))
+    for m in REG_PATTERN.finditer(sentence):
+        end = m.end("num")
+        out.append(
+            Figure(
+                raw=sentence[m.start() : end],
+                value=m.group("num").upper(),
+                kind="docnum",
+                start=m.start(),
+                end=end,
+            )
+        )
+    return out
+
+
+def figure_candidates(query: Query, passages: list[Passage], scorer: Scorer) -> list[Extract]:
+    wanted = _KINDS.get(query.kind)
+    single_years = [a for a, b in query.years if a == b]
+    ranges = [(a, b) for a, b in query.years if a != b]
+    wants_total = bool(re.search(r"\b(tổng|tong)\b", query.text, re.I))
+    m_noun = re.search(r"(\w+)\s+nào", query.text)
+    noun = m_noun.group(1).capitalize() if m_noun and query.kind == "where" else ""
+    targets = (
+        [t if t in scorer.idf else t.split("_")[0] for t in query.targets] if query.kind == "count" else []
+    )
+    out: list[Extract] = []
+    for rank, p in enumerate(passages):
+        header = tokens(f"{p.title} {p.province} {p.section}")
+        passage_cov = scorer.coverage(tokens(p.text) | header)
+        prior = 0.25 / (1 + rank)
+        for s, e in sentence_spans(p.text, 0, len(p.text)):
+            sentence = p.text[s:e]
+            if is_instruction(sentence):  # documents are data, never orders
+                continue
+            sent_toks = tokens(sentence)
+            sent_cov = 0.7 * scorer.coverage(sent_toks | header) + 0.3 * passage_cov
+            if not wanted:  # who / where / general: the sentence itself is the answer
+                score = sent_cov + prior + (0.15 if query.kind == "who" and _PERSON.search(sentence) else 0.0)
+                if noun and re.search(rf"\b{re.escape(noun)}\s+[A-ZĐÀ-Ỹ]", sentence):
+                    score += 0.3
+                out.append(
+                    Extract(p, p.start + s, p.start + e, (p.start + s, p.start + e), None, score, sent_cov)
+                )
+                continue
+            all_figs = extract_figures(sentence)
+            if query.kind == "docnum":
+                all_figs = sorted(all_figs + _docnum_figures(sentence), key=lambda f: f.start)
+            figs = [f for f in all_figs if f.kind in wanted]
+            figs = [f for f in figs if not _is_year_like(f, sentence, f.start) or query.kind == "year"]
+            if query.kind == "year":
+                figs = [f for f in figs if f.kind == "year_range" or re.fullmatch(r"(19|20)\d{2}", f.raw)]
+            same_kind = query.kind in ("percent", "money")
+            spans = [
+                (f.start, f.end)
+                for f in all_figs
+                if not _is_year_like(f, sentence, f.start)
+                and (not same_kind or f.kind in wanted)
+                and f.kind not in ("date", "year_range")  # "…, ngày 19/11/2019" describes, not separates
+            ]
+            for f in figs:
+                left, right, seg = _phrases(sentence, f.start, f.end, spans)
+                after_text = sentence[f.end : right]
+                after = tokens(after_text)
+                before = tokens(sentence[left : f.start])
+                seg_end = _BOUNDARY.search(sentence, f.end)
+                segment = tokens(sentence[seg : seg_end.start() if seg_end else len(sentence)])
+                # the sentences before this one (not sibling clauses, which compete with it)
+                context = tokens(p.text[max(0, s - 200) : s])
+                head = tokens(" ".join(after_text.split()[:4]))
+                head6 = tokens(" ".join(after_text.split()[:6]) + " " + sentence[left : f.start])
+                feats = {
+                    "after": 1.0 * scorer.coverage(after),
+                    "before": 0.6 * scorer.coverage(before),
+                    "segment": 0.5 * scorer.coverage(segment),
+                    "context": 0.3 * scorer.coverage(context),
+                    "sentence": 0.4 * sent_cov,
+                    "prior": prior,
+                    "target": 0.8 if targets and any(t in head for t in targets) else 0.0,
+                    "no_target": -1.0 if targets and not _counts_target(targets, head6) else 0.0,
+                    "year_range_kind": 0.3 if query.kind == "year" and f.kind == "year_range" else 0.0,
+                    "year": 0.6 if any(str(y) in sentence[left:right] for y in single_years) else 0.0,
+                    "range": 0.4
+                    if any(_mentions_range(sentence[max(0, seg - 150) : right], r) for r in ranges)
+                    else 0.0,
+                    "parens": -0.15 if _inside_parens(sentence, f.start) else 0.0,
+                    "breakdown": -0.3
+                    if wants_total and (_inside_parens(sentence, f.start) or _BREAKDOWN.match(sentence))
+                    else 0.0,
+                }
+                score = sum(feats.values())
+                if len(targets) > 1:  # "mấy lớp …, với bao nhiêu học viên?": take the next figure too
+                    nxt = [g for g in figs if g.start > f.end and g.start - f.end < 160]
+                    if nxt:
+                        right = max(right, _phrases(sentence, nxt[0].start, nxt[0].end, spans)[1])
+                na, nb = _trim_span(sentence, left, right)  # the answer itself: the figure's own clause
+                if not (na <= f.start and f.end <= nb):
+                    na, nb = min(na, f.start), max(nb, f.end)
+                seg_stop = seg_end.start() if seg_end else len(sentence)
+                if seg_stop - seg <= 260:  # the cited span: the whole clause, so related figures come along
+                    quote_left, right = seg, max(right, seg_stop)
+                    if seg_end and sentence[seg_stop] == "(":
+                        close = sentence.find(")", seg_stop)
+                        if close != -1 and close - seg_stop <= 140:
+                            right = max(right, close + 1)
+                else:
+                    quote_left = left
+                a, b = _trim_span(sentence, quote_left, right)
+                a, b = min(a, na), max(b, nb)
+                out.append(
+                    Extract(
+                        p,
+                        p.start + s + a,
+                        p.start + s + b,
+                        (p.start + s, p.start + e),
+                        f,
+                        score,
+                        sent_cov,
+                        feats,
+                        (p.start + s + na, p.start + s + nb),
+                    )
+                )
+    return sorted(out, key=lambda x: -x.score)
+
+
+MIN_COVERAGE = 0.5
+
+
+def best_extract(
+    query: Query, passages: list[Passage], idf: dict[str, float], min_coverage: float = MIN_COVERAGE
+) -> Extract | None:
+    """The best-supported span for the question, or None when the passages do not answer it."""
+    if not passages:
+        return None
+    scorer = Scorer(query, idf)
+    # the best-scoring span among those that match enough of the question
+    cands = [
+        c
+        for c in figure_candidates(query, passages, scorer)
+        if c.coverage >= min_coverage and not c.features.get("no_target")
+    ]
+    return cands[0] if cands else None

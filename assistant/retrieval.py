@@ -1,0 +1,185 @@
+"""Hybrid retrieval (BM25 + dense, fused) as a LangChain retriever, scoped by province.
+
+A question about Lào Cai is searched only in Lào Cai's documents: the province filter is
+applied inside both indexes (Chroma ``where`` and a BM25 weight mask), not after the fact.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from assistant.types import Passage
+from assistant.understanding import Query, understand
+from ingest.index import LexicalIndex, VectorIndex
+from ingest.normalize import has_diacritics
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Scope:
+    """Restrictions from the question or the UI's filters."""
+
+    provinces: list[str] | None = None
+    doc_ids: list[str] | None = None
+    unknown_provinces: list[str] | None = None  # named in the question, absent from the corpus
+
+    @property
+    def empty(self) -> bool:
+        """The question names only provinces the corpus does not cover."""
+        return bool(self.unknown_provinces) and not self.provinces
+
+
+class HybridRetriever(BaseRetriever):
+    """BM25 over normalized syllables + e5 vectors, fused by weighted scores or RRF."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    vectors: VectorIndex
+    lexical: LexicalIndex
+    embeddings: Embeddings
+    k: int = 6
+    fusion: str = "weighted"
+    dense_weight: float = 0.7
+    candidates: int = 30
+    mode: str = "hybrid"  # hybrid | dense | lexical (for measuring)
+
+    # -- corpus facts -------------------------------------------------------------------
+    def model_post_init(self, __context: Any) -> None:
+        # province/document → chunk ids, built once: scoping must not walk 100k records per query
+        by_province: dict[str, set[str]] = {}
+        by_doc: dict[str, set[str]] = {}
+        for r in self.lexical.records:
+            by_province.setdefault(str(r.meta.get("province", "")), set()).add(r.chunk_id)
+            by_doc.setdefault(str(r.meta.get("doc_id", "")), set()).add(r.chunk_id)
+        object.__setattr__(self, "_by_province", by_province)
+        object.__setattr__(self, "_by_doc", by_doc)
+
+    def corpus_provinces(self) -> set[str]:
+        return {p for p in self._by_province if p}  # type: ignore[attr-defined]
+
+    def scope_for(
+        self, query: Query, provinces: list[str] | None = None, doc_ids: list[str] | None = None
+    ) -> Scope:
+        known = self.corpus_provinces()
+        asked = query.provinces
+        in_corpus = [p for p in asked if p in known]
+        unknown = [p for p in asked if p not in known]
+        chosen = list(provinces) if provinces else in_corpus
+        return Scope(provinces=chosen or None, doc_ids=doc_ids or None, unknown_provinces=unknown or None)
+
+    # -- search -------------------------------------------------------------------------
+    def _allowed_ids(self, scope: Scope) -> set[str] | None:
+        if not scope.provinces and not scope.doc_ids:
+            return None
+        by_province: dict[str, set[str]] = self._by_province  # type: ignore[attr-defined]
+        by_doc: dict[str, set[str]] = self._by_doc  # type: ignore[attr-defined]
+        out: set[str] | None = None
+        if scope.provinces:
+            out = set().union(*(by_province.get(p, set()) for p in scope.provinces))
+        if scope.doc_ids:
+            docs = set().union(*(by_doc.get(d, set()) for d in scope.doc_ids))
+            out = docs if out is None else out & docs
+        return out
+
+    def _where(self, scope: Scope) -> dict[str, Any] | None:
+        clauses: list[dict[str, Any]] = []
+        if scope.provinces:
+            clauses.append({"province": {"$in": list(scope.provinces)}})
+        if scope.doc_ids:
+            clauses.append({"doc_id": {"$in": list(scope.doc_ids)}})
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    def search(self, query: Query, scope: Scope | None = None, k: int | None = None) -> list[Passage]:
+        """Best passages for the query within the scope, best first."""
+        k = k or self.k
+        scope = scope or self.scope_for(query)
+        if scope.empty:
+            return []
+        allowed = self._allowed_ids(scope)
+        if allowed is not None and not allowed:
+            return []
+        n = max(self.candidates, k)
+        lex: list[tuple[str, float]] = []
+        dense: list[tuple[str, float]] = []
+        if self.mode in ("hybrid", "lexical"):
+            mask = self.lexical.mask(allowed) if allowed is not None else None
+            lex = self.lexical.search(query.search_text, n, allowed=mask)
+            if allowed is not None:
+                lex = [(cid, s) for cid, s in lex if cid in allowed]
+        if self.mode in ("hybrid", "dense"):
+            vec = self.embeddings.embed_query(query.search_text)
+            try:
+                dense = self.vectors.query(vec, n, where=self._where(scope))
+            except Exception as e:  # vector store unreachable (e.g. Chroma server down): BM25 alone
+                log.warning("dense retrieval failed, answering from the lexical index: %s", e)
+                dense = []
+        # e5 reads accent-free Vietnamese poorly; BM25 over accent-free tokens does not care
+        weight = self.dense_weight if has_diacritics(query.text) else min(self.dense_weight, 0.3)
+        fused = self._fuse(lex, dense, weight)
+        fused = self._boost_years(fused, query)
+        out = []
+        for cid, score in fused[:k]:
+            i = self.lexical.by_id.get(cid)
+            if i is None:  # indexed after the lexical snapshot; it will be there after sync
+                continue
+            r = self.lexical.records[i]
+            out.append(Passage.from_record(r.chunk_id, r.text, r.index_text, r.meta, score))
+        return out
+
+    def _fuse(
+        self, lex: list[tuple[str, float]], dense: list[tuple[str, float]], dense_weight: float | None = None
+    ) -> list[tuple[str, float]]:
+        scores: dict[str, float] = {}
+        if self.fusion == "rrf":
+            for ranked in (lex, dense):
+                for rank, (cid, _) in enumerate(ranked):
+                    scores[cid] = scores.get(cid, 0.0) + 1.0 / (60 + rank + 1)
+        else:
+            dw = self.dense_weight if dense_weight is None else dense_weight
+            a = dw if lex and dense else (1.0 if dense else 0.0)
+            for ranked, w in ((dense, a), (lex, 1.0 - a)):
+                if not ranked:
+                    continue
+                vals = [s for _, s in ranked]
+                hi, lo = max(vals), min(vals)
+                span = (hi - lo) or 1.0
+                for cid, s in ranked:
+                    scores[cid] = scores.get(cid, 0.0) + w * ((s - lo) / span if len(ranked) > 1 else 1.0)
+        return sorted(scores.items(), key=lambda kv: -kv[1])
+
+    def _boost_years(self, fused: list[tuple[str, float]], query: Query) -> list[tuple[str, float]]:
+        if not query.years:
+            return fused
+        out = []
+        for cid, s in fused:
+            i = self.lexical.by_id.get(cid)
+            if i is not None:
+                r = self.lexical.records[i]
+                period = str(r.meta.get("period", ""))
+                if any(str(a) in r.text or str(a) in period for a, _ in query.years):
+                    s += 0.15
+            out.append((cid, s))
+        return sorted(out, key=lambda kv: -kv[1])
+
+    # -- LangChain retriever interface ------------------------------------------------
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+    ) -> list[Document]:
+        q = understand(query)
+        return [passage_to_document(p) for p in self.search(q)]
+
+
+def passage_to_document(p: Passage) -> Document:
+    meta = {k: v for k, v in p.__dict__.items() if k not in ("text",)}
+    return Document(page_content=p.text, metadata=meta, id=p.chunk_id)
