@@ -61,6 +61,7 @@ class LoadResult:
     p95_ms: float | None = None
     max_ms: float | None = None
     mean_ms: float | None = None
+    started_after_deadline: int = 0  # must stay 0: the run is bounded by its deadline
     error_kinds: dict[str, int] = field(default_factory=dict)
     examples: list[str] = field(default_factory=list)  # first few error/wrong descriptions
 
@@ -95,10 +96,13 @@ async def _client(
     kinds: Counter[str],
     examples: list[str],
     baseline: dict[str, str],
+    late: list[int],
 ) -> None:
     n = i  # clients start at different questions
     while time.monotonic() < deadline and budget[0] > 0:
         budget[0] -= 1
+        if time.monotonic() >= deadline:
+            late[0] += 1
         question, mode, expect = questions[n % len(questions)]
         n += 1
         t0 = time.perf_counter()
@@ -159,6 +163,7 @@ async def run_load(
     latencies: list[float] = []
     kinds: Counter[str] = Counter()
     examples: list[str] = []
+    late = [0]
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(
         base_url=url.rstrip("/"), timeout=timeout, limits=limits, trust_env=False, auth=auth
@@ -173,7 +178,7 @@ async def run_load(
         deadline = t0 + seconds
         tasks = [
             asyncio.create_task(
-                _client(http, i, deadline, budget, questions, latencies, kinds, examples, baseline)
+                _client(http, i, deadline, budget, questions, latencies, kinds, examples, baseline, late)
             )
             for i in range(clients)
         ]
@@ -197,6 +202,7 @@ async def run_load(
         max_ms=max(latencies) if latencies else None,
         mean_ms=sum(latencies) / len(latencies) if latencies else None,
         error_kinds={k: v for k, v in kinds.items() if k not in ("ok",)},
+        started_after_deadline=late[0],
         examples=examples,
     )
 

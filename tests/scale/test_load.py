@@ -81,7 +81,7 @@ def test_extractive_path_under_20_concurrent_clients(corpus_settings: Settings, 
     assert result.errors == 0, (result.error_kinds, result.examples)
     assert result.wrong == 0 and result.inconsistent == 0, result.examples
     assert result.requests >= 20 and result.ok == result.requests
-    assert result.seconds < 15 + 130  # bounded: nothing started after the deadline
+    assert result.started_after_deadline == 0  # bounded: nothing started after the deadline
     assert health["status"] == "ok"
 
 
@@ -105,9 +105,9 @@ def test_load_cli(corpus_settings: Settings, tmp_path: Path) -> None:
 
 def test_bounded_by_max_requests(corpus_settings: Settings, tmp_path: Path) -> None:
     with api_server(corpus_settings, tmp_path / "api.log") as url:
-        result = asyncio.run(run_load(url, clients=5, seconds=60, max_requests=12))
+        result = asyncio.run(run_load(url, clients=5, seconds=600, max_requests=12))
     assert result.requests == 12 and result.errors == 0
-    assert result.seconds < 60
+    assert result.seconds < 600  # it stopped at the request budget, long before its deadline
 
 
 # Questions answered through the LLM in qa mode (not figures: those stay extractive).

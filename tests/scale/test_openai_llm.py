@@ -99,6 +99,7 @@ def test_eval_slice_through_openai_backend(openai_settings: Settings) -> None:
     assert not failures, failures
 
 
+@pytest.mark.timeout(120)  # a gone server must not make the question hang
 def test_server_gone_falls_back_to_extractive(openai_settings: Settings, llm_server: Any) -> None:
     """With the OpenAI-compatible server gone, LLM-backed questions still get the verified
     extractive answer with a note (last in the module: it stops the server)."""
@@ -107,11 +108,9 @@ def test_server_gone_falls_back_to_extractive(openai_settings: Settings, llm_ser
     bot = Assistant.from_settings(openai_settings)
     _ = bot.llm  # connect (probe) while the server is up
     llm_server.stop()
-    t0 = time.perf_counter()
     ans = bot.ask(
         "Theo ông Đặng Ngọc Thức, ở Hải Dương cơ quan nào tham mưu Ban Cán sự đảng UBND tỉnh về đào tạo, bồi dưỡng?",
         use_llm=True,
     )
-    assert time.perf_counter() - t0 < 60
     assert not ans.refused and "Sở Nội vụ" in ans.answer and ans.path == "extractive"
     assert any("LLM" in n for n in ans.notes), ans.notes
