@@ -33,59 +33,28 @@ thời gian bao giờ hãy nêu cho biết thực hiện giai đoạn thời k�
 _STOP = {strip_accents(w) for w in _STOP_WORDS.split()}
 _STOP_ACCENTED = {fold(w) for w in _STOP_WORDS.split()}
 # Phrases that only frame the question; removed before picking content words.
-_STOP_PHRASES = re.compile(
-    r"\b("
-    + "|".join(
-        strip_accents(p)
-        for p in (
-            "được ban hành",
-            "ban hành",
-            "là bao nhiêu",
-            "bao nhiêu",
-            "cho biết",
-            "như thế nào",
-            "thế nào",
-            "là gì",
-            "là ai",
-            "có phải",
-            "hãy nêu",
-            "nêu rõ",
-            "tất cả",
-            "những gì",
-            "tổng cộng",
-            "tổng số",
-            "được bao nhiêu",
-        )
-    )
-    + r")\b"
+_FRAMING_PHRASES = (
+    "được ban hành",
+    "ban hành",
+    "là bao nhiêu",
+    "bao nhiêu",
+    "cho biết",
+    "như thế nào",
+    "thế nào",
+    "là gì",
+    "là ai",
+    "có phải",
+    "hãy nêu",
+    "nêu rõ",
+    "tất cả",
+    "những gì",
+    "tổng cộng",
+    "tổng số",
+    "được bao nhiêu",
 )
-
-
+_STOP_PHRASES = re.compile(r"\b(" + "|".join(strip_accents(p) for p in _FRAMING_PHRASES) + r")\b")
 _STOP_PHRASES_ACCENTED = re.compile(
-    r"(?<!\w)("
-    + "|".join(
-        re.escape(fold(p))
-        for p in (
-            "được ban hành",
-            "ban hành",
-            "là bao nhiêu",
-            "bao nhiêu",
-            "cho biết",
-            "như thế nào",
-            "thế nào",
-            "là gì",
-            "là ai",
-            "có phải",
-            "hãy nêu",
-            "nêu rõ",
-            "tất cả",
-            "những gì",
-            "tổng cộng",
-            "tổng số",
-            "được bao nhiêu",
-        )
-    )
-    + r")(?!\w)"
+    r"(?<!\w)(" + "|".join(re.escape(fold(p)) for p in _FRAMING_PHRASES) + r")(?!\w)"
 )
 
 

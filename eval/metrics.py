@@ -47,7 +47,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -76,8 +76,8 @@ __all__ = [
     "strip_tail_boilerplate",
 ]
 
-MODES = ("qa", "draft", "learn")
-KINDS = (
+Mode = Literal["qa", "draft", "learn"]
+Kind = Literal[
     "figure",
     "percent",
     "money",
@@ -93,7 +93,9 @@ KINDS = (
     "draft",
     "summary",
     "followup",
-)
+]
+MODES: tuple[str, ...] = get_args(Mode)
+KINDS: tuple[str, ...] = get_args(Kind)
 REFUSAL_KINDS = frozenset({"unanswerable", "trap"})
 
 # One place for the gates.  metric -> (operator, bound).  Add entries only from measurement.
@@ -201,24 +203,8 @@ class GoldItem(BaseModel):
 
     id: str = Field(pattern=r"^q\d{3,}$")
     question: str = Field(min_length=2)
-    mode: Literal["qa", "draft", "learn"] = "qa"
-    kind: Literal[
-        "figure",
-        "percent",
-        "money",
-        "date",
-        "docnum",
-        "name",
-        "place",
-        "comparison",
-        "unanswerable",
-        "trap",
-        "abbreviation",
-        "regulation",
-        "draft",
-        "summary",
-        "followup",
-    ]
+    mode: Mode = "qa"
+    kind: Kind
     expected: list[str] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
     refuse: bool = False

@@ -24,6 +24,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from assistant.settings import Settings
+from ingest.embeddings import sha256_file
 from ingest.models import Chunk
 from ingest.normalize import lexical_tokens
 
@@ -259,7 +260,7 @@ class LexicalIndex:
                 "collection": collection,
                 "count": len(records),
                 "ids_digest": _ids_digest([f"{r.chunk_id}:{r.meta.get('doc_sha256', '')}" for r in records]),
-                "files": {p.relative_to(tmp).as_posix(): _sha256(p) for p in files},
+                "files": {p.relative_to(tmp).as_posix(): sha256_file(p) for p in files},
             }
             (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
             old = root / f".{LEXICAL_DIR}.old-{os.getpid()}-{time.time_ns()}"
@@ -285,7 +286,7 @@ class LexicalIndex:
             manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
             for rel, digest in manifest["files"].items():
                 p = idx.dir / rel
-                if not p.exists() or _sha256(p) != digest:
+                if not p.exists() or sha256_file(p) != digest:
                     raise LexicalIndexCorrupt(f"tệp chỉ mục hỏng / corrupt lexical index file: {p}")
             with (idx.dir / RECORDS).open(encoding="utf-8") as f:
                 idx.records = [Record(**json.loads(line)) for line in f]
@@ -328,14 +329,6 @@ class LexicalIndex:
             if i is not None:
                 m[i] = 1.0
         return m
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def records_from_vectors(vectors: VectorIndex) -> list[Record]:
