@@ -1,0 +1,100 @@
+"""HybridRetriever on the real index (real Chroma, real e5, real BM25): scope, variants, LangChain use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+
+from assistant.retrieval import HybridRetriever, Scope
+from assistant.understanding import understand
+
+NGHE_AN = "004_a33d8be99f4285d3.txt"
+MASTERS_Q = "Nghệ An đào tạo bao nhiêu thạc sỹ?"
+
+
+def _retriever(assistant: Any) -> HybridRetriever:
+    retriever: HybridRetriever = assistant.retriever
+    return retriever
+
+
+def test_is_a_langchain_retriever(assistant: Any) -> None:
+    retriever = _retriever(assistant)
+    assert isinstance(retriever, BaseRetriever)
+    docs = retriever.invoke(MASTERS_Q)
+    assert docs and all(isinstance(d, Document) for d in docs)
+    assert docs[0].metadata["source"] == NGHE_AN and docs[0].metadata["province"] == "Nghệ An"
+    assert any("935" in d.page_content for d in docs[:3])
+    # What a chain gets is the stored passage: id, exact offsets, no stray text field in metadata.
+    top = docs[0]
+    assert top.id == top.metadata["chunk_id"] and "text" not in top.metadata
+    assert top.metadata["end"] - top.metadata["start"] == len(top.page_content)
+
+
+def test_question_province_scopes_the_search(assistant: Any) -> None:
+    """A question about Lào Cai is answered from Lào Cai passages only, never from Nghệ An's 935."""
+    retriever = _retriever(assistant)
+    q = understand("Lào Cai có bao nhiêu cán bộ học thạc sĩ?")
+    scope = retriever.scope_for(q)
+    assert scope.provinces == ["Lào Cai"] and not scope.empty
+    passages = retriever.search(q, scope)
+    assert passages and {p.province for p in passages} == {"Lào Cai"}
+    assert not any("935 cán bộ học thạc" in p.text for p in passages)
+
+
+def test_ui_filters_override_and_combine(assistant: Any) -> None:
+    retriever = _retriever(assistant)
+    q = understand("kết quả đào tạo, bồi dưỡng cán bộ")
+    assert retriever.scope_for(q).provinces is None  # no province asked: the whole corpus
+    only_hd = retriever.search(q, Scope(provinces=["Hải Dương"]))
+    assert only_hd and {p.province for p in only_hd} == {"Hải Dương"}
+    doc = only_hd[0].doc_id
+    one_doc = retriever.search(q, Scope(doc_ids=[doc]))
+    assert one_doc and {p.doc_id for p in one_doc} == {doc}
+    # A document of another province under a province filter: nothing, rather than anything.
+    assert retriever.search(q, Scope(provinces=["Nghệ An"], doc_ids=[doc])) == []
+
+
+def test_province_outside_the_corpus_gives_an_empty_scope(assistant: Any) -> None:
+    retriever = _retriever(assistant)
+    q = understand("Yên Bái đào tạo bao nhiêu thạc sĩ?")
+    scope = retriever.scope_for(q)
+    assert scope.empty and scope.unknown_provinces == ["Yên Bái"]
+    assert retriever.search(q, scope) == []
+
+
+def test_accent_free_and_spelling_variants_find_the_same_passage(assistant: Any) -> None:
+    retriever = _retriever(assistant)
+    best = retriever.search(understand(MASTERS_Q))[0].chunk_id
+    for variant in (
+        "nghe an dao tao bao nhieu thac sy",
+        "Nghệ An đào tạo bao nhiêu thạc sĩ?",
+        "NGHỆ AN ĐÀO TẠO BAO NHIÊU THẠC SỸ",
+    ):
+        top3 = [p.chunk_id for p in retriever.search(understand(variant), k=3)]
+        assert best in top3, variant
+
+
+def test_uy_variants_match(assistant: Any) -> None:
+    retriever = _retriever(assistant)
+    a = [p.chunk_id for p in retriever.search(understand("Ban Thường vụ Tỉnh ủy Nghệ An kết luận gì?"), k=3)]
+    b = [p.chunk_id for p in retriever.search(understand("Ban Thường vụ Tỉnh uỷ Nghệ An kết luận gì?"), k=3)]
+    assert a == b
+
+
+def test_abbreviations_are_expanded_for_matching(assistant: Any) -> None:
+    q = understand("Hòa Bình có bao nhiêu ĐV học LLCT?")
+    assert q.abbreviations["LLCT"] == "lý luận chính trị"
+    assert "lý luận chính trị" in q.search_text
+    passages = _retriever(assistant).search(q)
+    assert passages and passages[0].province == "Hòa Bình"
+    top = passages[0].text.lower()
+    assert "llct" in top or "lý luận chính trị" in top
+
+
+def test_lexical_only_fusion_keeps_bm25_order(assistant: Any) -> None:
+    """With no dense results (vector store unreachable) the BM25 ranking is used as is."""
+    lex = [("a", 9.0), ("b", 5.0), ("c", 1.0)]
+    fused = _retriever(assistant)._fuse(lex, [])
+    assert [cid for cid, _ in fused] == ["a", "b", "c"]
