@@ -60,3 +60,19 @@ def renumber(text: str, citations: list[Citation]) -> tuple[str, list[Citation]]
         for old in order
     ]
     return out, kept
+
+
+def attribute_single_source(text: str, citations: list[Citation]) -> str:
+    """Append the marker of the only passage an answer was written from, when it cites none.
+
+    Why: the small local model often drops "[1]" even with one passage in its context. The
+    provenance is not in doubt then, so the marker is added and the answer still has to pass
+    the grounding check like any other. With several passages nothing is guessed.
+    """
+    body = text.rstrip()
+    if len(citations) != 1 or not body or markers(body):
+        return text
+    n = citations[0].n
+    if body[-1] in ".!?…":
+        return f"{body[:-1].rstrip()} [{n}]{body[-1]}"
+    return f"{body} [{n}]"

@@ -19,7 +19,7 @@ from langchain_core.language_models import BaseChatModel
 
 from assistant import learn
 from assistant.chain import build_chain, format_context, refusal
-from assistant.citations import make_citation, renumber
+from assistant.citations import attribute_single_source, make_citation, renumber
 from assistant.extractive import Extract, Scorer, best_extract, idf_table, tokens
 from assistant.figures import extract_figures
 from assistant.grounding import check
@@ -305,9 +305,9 @@ class Assistant:
         where = p.province or p.title
         if clause and clause != quote and len(quote) > len(clause) + 10:
             # the direct answer first; the whole clause after it, verbatim, so nothing is out of context
-            text = f"{where}: {clause[0].upper() + clause[1:]} [1]. Nguyên văn: «{quote}» [1]."
+            text = f"{where}: {_sentence(clause)} [1]. Nguyên văn: «{quote}» [1]."
         else:
-            text = f"{where}: {quote[0].upper() + quote[1:] if quote else quote} [1]."
+            text = f"{where}: {_sentence(quote)} [1]."
         cit = make_citation(1, p, ex.start, ex.end)
         return Answer(answer=text, refused=False, mode="qa", citations=[cit], path="extractive")
 
@@ -325,7 +325,7 @@ class Assistant:
                 continue
             n = len(cits) + 1
             cits.append(make_citation(n, ex.passage, ex.start, ex.end))
-            lines.append(f"- {prov}: {ex.quote.strip()} [{n}].")
+            lines.append(f"- {prov}: {_sentence(ex.quote.strip())} [{n}].")
         if not cits:
             ans = self._refuse(q, scope)
         else:
@@ -388,7 +388,7 @@ class Assistant:
                     cut = max(buf.rfind(". "), buf.rfind("\n"), buf.rfind("] "))
                     if cut > len(shown):
                         candidate = buf[: cut + 1]
-                        g = check(candidate, citations, q)
+                        g = check(attribute_single_source(candidate, citations), citations, q)
                         if not g.ok:
                             break
                         shown = candidate
@@ -398,7 +398,7 @@ class Assistant:
             yield "", fallback
             return
         timings["llm"] = (time.perf_counter() - t) * 1000
-        text = buf.strip()
+        text = attribute_single_source(buf.strip(), citations)
         text, cits = renumber(text, citations)
         g = check(text, cits, q)
         problems = list(g.problems)
@@ -608,3 +608,10 @@ class Assistant:
             label = f"{p.section}: " if p.section and len(p.section) <= 70 else ""
             lines.append(f"- {label}{' '.join(cits[-1].quote.split())} [{i}]")
         return Answer(answer="\n".join(lines), refused=False, mode="learn", citations=cits, path="extractive")
+
+
+def _sentence(span: str) -> str:
+    """A verbatim span as the answer's sentence: capitalised, its own final stop dropped
+    (the sentence ends after the marker: "… trên [1].", not "… trên. [1].")."""
+    span = span.rstrip(" .;,:")
+    return span[:1].upper() + span[1:]
