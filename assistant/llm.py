@@ -38,12 +38,13 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from assistant.settings import Settings
+from ingest.weights import offline, progress_bar, sha256_file
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
 # Nothing in this product may reach the Hugging Face hub; set before any HF import.
-os.environ["HF_HUB_OFFLINE"] = "1"
+offline()
 
 log = logging.getLogger(__name__)
 
@@ -112,12 +113,6 @@ def model_manifest() -> ModelManifest:
     return ModelManifest(parts=tuple(parts), sha256=MODEL_SHA256, filename=MODEL_FILENAME)
 
 
-def _progress_bar(total: int, desc: str, enabled: bool) -> Any:
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc=desc, unit="B", unit_scale=True, unit_divisor=1024, disable=not enabled)
-
-
 def _stamp_path(path: Path) -> Path:
     return path.with_name(path.name + _STAMP_SUFFIX)
 
@@ -143,16 +138,6 @@ def _write_stamp(path: Path, sha256: str) -> None:
     tmp = _stamp_path(path).with_name(_stamp_path(path).name + f".{os.getpid()}.tmp")
     tmp.write_text(json.dumps(data), encoding="utf-8")
     os.replace(tmp, _stamp_path(path))
-
-
-def sha256_file(path: Path, progress: bool = False) -> str:
-    """SHA-256 of a file, streamed in 8 MiB blocks (the model is ~1.1 GB)."""
-    h = hashlib.sha256()
-    with path.open("rb") as f, _progress_bar(path.stat().st_size, "Kiểm tra SHA-256", progress) as bar:
-        while block := f.read(_CHUNK):
-            h.update(block)
-            bar.update(len(block))
-    return h.hexdigest()
 
 
 def verify_model_file(path: Path, sha256: str, progress: bool = False) -> None:
@@ -200,7 +185,7 @@ def assemble_model(parts: Sequence[Path], dest: Path, sha256: str, progress: boo
     fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
     tmp = Path(tmp_name)
     try:
-        with os.fdopen(fd, "wb") as out, _progress_bar(total, "Ghép mô hình LLM", progress) as bar:
+        with os.fdopen(fd, "wb") as out, progress_bar(total, "Ghép mô hình LLM", progress) as bar:
             for part in parts:
                 with part.open("rb") as f:
                     while block := f.read(_CHUNK):

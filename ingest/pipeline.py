@@ -19,13 +19,13 @@ from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
 
-from assistant.settings import Settings
 from ingest.chunking import chunk_document
 from ingest.corpus import discover, load_document, source_of
 from ingest.embeddings import embedder_name, get_embeddings
 from ingest.index import IndexError_, VectorIndex, index_failure, sync_lexical
 from ingest.loaders import LoadError
 from ingest.models import Chunk
+from ingest.settings import IngestSettings
 
 ProgressFn = Callable[[int, int, str], None]
 
@@ -89,7 +89,7 @@ def check_writable(index_dir: Path) -> None:
 
 
 def run_ingest(
-    settings: Settings,
+    settings: IngestSettings,
     paths: list[Path] | None = None,
     progress: ProgressFn | None = None,
     prune: bool | None = None,

