@@ -6,12 +6,13 @@ span of the original text so that a citation can be highlighted character for ch
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
 from dataclasses import dataclass
 
 from ingest.boilerplate import kept_spans
-from ingest.models import Chunk, SourceDocument
+from ingest.models import Chunk, SourceDocument, TextSpan
 from ingest.normalize import normalize_text
 
 _ROMAN_HEADING = re.compile(r"^(?:[IVX]{1,4})\s*[-.–)]\s*\S")
@@ -116,6 +117,86 @@ def _units(text: str, para: _Para, max_chars: int) -> list[tuple[int, int, bool]
     return [(g[0], g[1], g[0] == para.start) for g in groups]
 
 
+_CELL = re.compile(r"^([A-Z]+)(\d+)$")
+
+
+def _col_number(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def _col_letters(n: int) -> str:
+    out = ""
+    while n:
+        n, rem = divmod(n - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def _cell_union(ranges: list[str]) -> str:
+    """The smallest range covering cell ranges of one sheet ("A5:C5", "A6:C6" → "A5:C6")."""
+    cols: list[int] = []
+    rows: list[int] = []
+    for rng in ranges:
+        for ref in rng.split(":"):
+            m = _CELL.match(ref)
+            if m:
+                cols.append(_col_number(m.group(1)))
+                rows.append(int(m.group(2)))
+    if not cols:
+        return ""
+    first, last = f"{_col_letters(min(cols))}{min(rows)}", f"{_col_letters(max(cols))}{max(rows)}"
+    return first if first == last else f"{first}:{last}"
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a stretch of a document's text lies in its file (pages, OCR confidence, sheet cells)."""
+
+    page: int = 0
+    page_end: int = 0
+    ocr_conf: float = -1.0
+    locator: str = ""
+
+
+def place_of(spans: tuple[TextSpan, ...], start: int, end: int) -> Place:
+    """Pages, lowest OCR confidence and a readable locator for ``text[start:end]``.
+
+    Citations name it: "trang 3", "trang 3–4", "bảng «Kết quả», ô A4:C9".
+    """
+    if not spans:
+        return Place()
+    i = max(bisect.bisect_right([sp.start for sp in spans], start) - 1, 0)
+    hit: list[TextSpan] = []
+    while i < len(spans) and spans[i].start < end:
+        if spans[i].end > start:
+            hit.append(spans[i])
+        i += 1
+    if not hit:
+        return Place()
+    pages = [sp.page for sp in hit if sp.page > 0]
+    confs = [sp.ocr_conf for sp in hit if sp.ocr_conf >= 0]
+    parts: list[str] = []
+    if pages:
+        first, last = min(pages), max(pages)
+        parts.append(f"trang {first}" if first == last else f"trang {first}–{last}")
+    sheets: dict[str, list[str]] = {}
+    for sp in hit:
+        if sp.sheet:
+            sheets.setdefault(sp.sheet, []).append(sp.cells)
+    for name, ranges in sheets.items():
+        cells = _cell_union(ranges)
+        parts.append(f"bảng «{name}», ô {cells}" if cells else f"bảng «{name}»")
+    return Place(
+        page=min(pages) if pages else 0,
+        page_end=max(pages) if pages else 0,
+        ocr_conf=round(min(confs), 1) if confs else -1.0,
+        locator="; ".join(parts),
+    )
+
+
 def _chunk_id(doc_id: str, start: int, end: int, index_text: str) -> str:
     return hashlib.sha256(f"{doc_id}\x1f{start}\x1f{end}\x1f{index_text}".encode()).hexdigest()[:32]
 
@@ -173,6 +254,7 @@ def chunk_document(doc: SourceDocument, max_chars: int = 700, min_chars: int = 1
             x for x in (meta.title, f"Tỉnh {meta.province}" if meta.province else "", section) if x
         )
         index_text = normalize_text(f"{header}.\n{lead}\n{body}" if lead else f"{header}.\n{body}")
+        place = place_of(doc.spans, s, e)
         chunks.append(
             Chunk(
                 chunk_id=_chunk_id(doc.doc_id, s, e, index_text),
@@ -190,6 +272,11 @@ def chunk_document(doc: SourceDocument, max_chars: int = 700, min_chars: int = 1
                 position=pos,
                 doc_sha256=doc.sha256,
                 n_chunks=len(merged),
+                anatomy=meta.anatomy if pos == 0 else "",
+                page=place.page,
+                page_end=place.page_end,
+                ocr_conf=place.ocr_conf,
+                locator=place.locator,
             )
         )
     return chunks

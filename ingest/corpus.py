@@ -103,4 +103,5 @@ def load_document(path: Path, corpus_dir: Path, max_bytes: int) -> SourceDocumen
         sha256=digest,
         meta=meta,
         kind=loaded.kind,
+        spans=loaded.spans,  # pages / sheet rows, for citation locators
     )

@@ -13,23 +13,38 @@ import stat
 import unicodedata
 import zipfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["SUPPORTED_SUFFIXES", "LoadError", "LoadedText", "load_file"]
+from ingest import legacy_encoding
+from ingest.load_errors import LoadError, describe, fmt_mb
+from ingest.models import TextSpan
 
-SUPPORTED_SUFFIXES: frozenset[str] = frozenset({".txt", ".md", ".docx", ".pdf", ".html", ".htm"})
+__all__ = ["SUPPORTED_SUFFIXES", "LoadError", "LoadedText", "PageFn", "load_file"]
 
+# THE seam: one row per suffix. Each kind's extraction is below or in its own module
+# (ingest/word97.py, ingest/ocr.py, ingest/spreadsheet.py).
 _KIND_BY_SUFFIX = {
     ".txt": "txt",
     ".md": "md",
     ".docx": "docx",
-    ".pdf": "pdf",
+    ".doc": "doc",  # Word 97-2003, converted by LibreOffice (ingest/word97.py)
+    ".pdf": "pdf",  # text layer per page; pages without one are OCR'd (ingest/ocr.py)
+    ".png": "image",  # OCR (ingest/ocr.py)
+    ".jpg": "image",
+    ".jpeg": "image",
+    ".tif": "image",  # multi-page TIFF: one page per frame
+    ".tiff": "image",
+    ".xlsx": "xlsx",  # each sheet a table (ingest/spreadsheet.py)
+    ".xls": "xls",
     ".html": "html",
     ".htm": "html",
 }
+SUPPORTED_SUFFIXES: frozenset[str] = frozenset(_KIND_BY_SUFFIX)
+
+PageFn = Callable[[int, int], None]  # (pages done, pages in the file): OCR progress
 
 # Share of C0/C1 control characters (tab, newlines, form feed excluded) above which
 # content is treated as binary.  Real text has ~0; random bytes have ~11%.
@@ -67,40 +82,27 @@ def _vietnamese_letters() -> frozenset[str]:
 _VIETNAMESE_LETTERS = _vietnamese_letters()
 
 
-class LoadError(Exception):
-    """A file could not be turned into text; carries the path and a bilingual reason.
-
-    ``str(e) == f"{path}: {reason_vi} ({reason_en})"`` so one log line tells the
-    operator which file failed and why, in both languages.
-    """
-
-    def __init__(self, path: Path, reason_vi: str, reason_en: str) -> None:
-        self.path = path
-        self.reason_vi = reason_vi
-        self.reason_en = reason_en
-        super().__init__(f"{path}: {reason_vi} ({reason_en})")
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Keep the three-argument constructor working across pickling (multiprocessing).
-        return (type(self), (self.path, self.reason_vi, self.reason_en))
-
-
 @dataclass(frozen=True)
 class LoadedText:
     """Text extracted from one file, normalised so downstream code sees one form."""
 
     text: str  # NFC, "\r\n"/"\r" turned into "\n"; nothing else changed
-    kind: str  # "txt" | "md" | "docx" | "pdf" | "html"
-    encoding: str | None  # Python codec that decodes the raw bytes (txt/md/html); None for docx/pdf
+    kind: str  # a value of _KIND_BY_SUFFIX: "txt" | "md" | "docx" | "doc" | "pdf" | "image" | "xlsx" | ...
+    # Python codec that decodes the raw bytes (txt/md/html), or "tcvn3"/"vni" (legacy font encodings,
+    # "utf-8/tcvn3" when such text was saved as UTF-8); None for the binary formats
+    encoding: str | None
     title: str | None  # title stored in the file itself, if any
+    spans: tuple[TextSpan, ...] = ()  # pages (pdf, image) or sheet rows (xlsx/xls) in ``text``
 
 
-def load_file(path: Path, max_bytes: int) -> LoadedText:
+def load_file(path: Path, max_bytes: int, on_page: PageFn | None = None) -> LoadedText:
     """Load ``path`` as text, or raise :class:`LoadError` (and only that) explaining why not.
 
     The size is checked with ``stat`` before anything is read, and at most
     ``max_bytes + 1`` bytes are ever read, so an oversized file costs nothing.
     ``max_bytes`` must be positive (a non-positive limit is a caller bug: ValueError).
+    ``on_page(done, total)`` is called as pages of a PDF or image are read (OCR takes seconds
+    a page), so a caller can show progress inside one file.
     """
     if max_bytes <= 0:
         raise ValueError(f"max_bytes must be positive, got {max_bytes}")
@@ -114,15 +116,33 @@ def load_file(path: Path, max_bytes: int) -> LoadedText:
         if kind == "docx":
             text, title = _extract_docx(path, data, max_bytes)
             return _finish(path, text, kind, None, title)
-        if kind == "pdf":
-            text, title = _extract_pdf(path, data)
+        if kind == "doc":
+            from ingest.word97 import doc_to_docx
+
+            text, title = _extract_docx(path, doc_to_docx(path, data, max_bytes), max_bytes)
             return _finish(path, text, kind, None, title)
+        if kind == "pdf":
+            pages, title = _extract_pdf(path, data, on_page)
+            return _finish_pieces(path, pages, kind, title)
+        if kind == "image":
+            from ingest.ocr import ocr_image_file
+
+            return _finish_pieces(path, ocr_image_file(path, data, on_page), kind, None)
+        if kind in ("xlsx", "xls"):
+            from ingest.spreadsheet import read_workbook
+
+            pieces, title = read_workbook(path, data, kind, max_bytes)
+            return _finish_pieces(path, pieces, kind, title)
         text, encoding, title = _extract_html(path, data)
         return _finish(path, text, kind, encoding, title)
     except LoadError:
         raise
+    except MemoryError as exc:
+        raise LoadError(
+            path, "tệp cần quá nhiều bộ nhớ để đọc", "file needs too much memory to read"
+        ) from exc
     except Exception as exc:  # a library failed in a way we did not foresee
-        raise LoadError(path, "lỗi khi đọc nội dung tệp", f"cannot extract text: {_describe(exc)}") from exc
+        raise LoadError(path, "lỗi khi đọc nội dung tệp", f"cannot extract text: {describe(exc)}") from exc
 
 
 # --- file access ---------------------------------------------------------------------
@@ -135,7 +155,7 @@ def _read_checked(path: Path, max_bytes: int) -> tuple[bytes, str]:
     except FileNotFoundError as exc:
         raise LoadError(path, "không tìm thấy tệp", "file not found") from exc
     except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
-        raise LoadError(path, "không truy cập được tệp", f"cannot access file: {_describe(exc)}") from exc
+        raise LoadError(path, "không truy cập được tệp", f"cannot access file: {describe(exc)}") from exc
     if not stat.S_ISREG(st.st_mode):
         raise LoadError(path, "không phải tệp thông thường", "not a regular file")
     suffix = path.suffix.lower()
@@ -151,7 +171,7 @@ def _read_checked(path: Path, max_bytes: int) -> tuple[bytes, str]:
         with path.open("rb") as fh:
             data = fh.read(max_bytes + 1)
     except OSError as exc:
-        raise LoadError(path, "không đọc được tệp", f"cannot read file: {_describe(exc)}") from exc
+        raise LoadError(path, "không đọc được tệp", f"cannot read file: {describe(exc)}") from exc
     if len(data) > max_bytes:  # grew between stat and read
         raise _too_large(path, len(data), max_bytes)
     if not data:  # shrank between stat and read
@@ -160,21 +180,8 @@ def _read_checked(path: Path, max_bytes: int) -> tuple[bytes, str]:
 
 
 def _too_large(path: Path, size: int, max_bytes: int) -> LoadError:
-    s, m = _fmt_mb(size), _fmt_mb(max_bytes)
+    s, m = fmt_mb(size), fmt_mb(max_bytes)
     return LoadError(path, f"tệp quá lớn ({s} > giới hạn {m})", f"file too large ({s} > limit {m})")
-
-
-def _fmt_mb(n: int) -> str:
-    """Megabytes (MiB) with at most two decimals; bytes when that would print as 0."""
-    mb = n / (1024 * 1024)
-    if mb < 0.01:
-        return f"{n} B"
-    return f"{mb:.2f}".rstrip("0").rstrip(".") + " MB"
-
-
-def _describe(exc: BaseException) -> str:
-    msg = str(exc).strip()
-    return f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
 
 
 def _finish(path: Path, text: str, kind: str, encoding: str | None, title: str | None) -> LoadedText:
@@ -185,6 +192,41 @@ def _finish(path: Path, text: str, kind: str, encoding: str | None, title: str |
     if title is not None:
         title = " ".join(_normalise(title).split()) or None
     return LoadedText(text=text, kind=kind, encoding=encoding, title=title)
+
+
+def _finish_pieces(
+    path: Path, pieces: list[tuple[str, TextSpan]], kind: str, title: str | None
+) -> LoadedText:
+    """Join located pieces (pages, sheet rows) with blank lines, each span re-based onto the text.
+
+    Each piece is normalised on its own first, so the offsets computed here are offsets into the
+    final text (joining NFC pieces with "\n\n" is already NFC).
+    """
+    parts: list[str] = []
+    spans: list[TextSpan] = []
+    pos = 0
+    for raw, where in pieces:
+        text = _normalise(raw).strip("\n")
+        if not text.strip():
+            continue
+        if parts:
+            parts.append("\n\n")
+            pos += 2
+        parts.append(text)
+        spans.append(
+            TextSpan(
+                start=pos,
+                end=pos + len(text),
+                page=where.page,
+                ocr_conf=where.ocr_conf,
+                sheet=where.sheet,
+                cells=where.cells,
+            )  # fmt: skip
+        )
+        pos += len(text)
+    loaded = _finish(path, "".join(parts), kind, None, title)
+    assert len(loaded.text) == pos  # _finish's normalisation is a no-op on normalised pieces
+    return LoadedText(text=loaded.text, kind=kind, encoding=None, title=loaded.title, spans=tuple(spans))
 
 
 def _normalise(text: str) -> str:
@@ -231,6 +273,9 @@ def _decode_text(path: Path, data: bytes, declared: str | None = None) -> tuple[
         pass
     else:
         _reject_binary_text(path, text)
+        legacy = legacy_encoding.detect_text(text)  # TCVN3/VNI text saved as UTF-8 by a converter
+        if legacy is not None:
+            return legacy_encoding.convert(text, legacy), f"utf-8/{legacy}"
         return text, "utf-8"
 
     if declared and not declared.lower().replace("_", "-").startswith(("utf-16", "utf-32")):
@@ -243,6 +288,15 @@ def _decode_text(path: Path, data: bytes, declared: str | None = None) -> tuple[
             _reject_binary_text(path, text)
             return text, declared
 
+    cp1258: str | None
+    try:
+        cp1258 = data.decode("cp1258")
+    except UnicodeDecodeError:
+        cp1258 = None
+    found = legacy_encoding.detect_bytes(data, cp1258)  # TCVN3 (ABC) or VNI-Windows bytes
+    if found is not None:
+        _reject_binary_text(path, found[0])
+        return found
     try:
         text = data.decode("cp1258")
     except UnicodeDecodeError:
@@ -362,30 +416,97 @@ def _extract_docx(path: Path, data: bytes, max_bytes: int) -> tuple[str, str | N
     if inflated > limit:
         raise LoadError(
             path,
-            f"tệp .docx giải nén quá lớn ({_fmt_mb(inflated)})",
-            f"docx inflates too large ({_fmt_mb(inflated)} > {_fmt_mb(limit)})",
+            f"tệp .docx giải nén quá lớn ({fmt_mb(inflated)})",
+            f"docx inflates too large ({fmt_mb(inflated)} > {fmt_mb(limit)})",
         )
 
     try:
         document = docx.Document(io.BytesIO(data))
         title = (document.core_properties.title or "").strip() or None
+        fonts = _DocxFonts(document)
         blocks: list[str] = []
         for item in document.iter_inner_content():
             if isinstance(item, Paragraph):
-                text = item.text
+                text = fonts.paragraph_text(item)
                 if text.strip():
                     blocks.append(text)
                     if title is None and _is_heading_style(item):
                         title = text.strip()
             elif isinstance(item, Table):
-                rendered = _render_docx_table(item)
+                rendered = _render_docx_table(item, fonts)
                 if rendered:
                     blocks.append(rendered)
     except LoadError:
         raise
     except Exception as exc:  # python-docx / lxml / zipfile raise a variety of types
         raise _corrupt_docx(path, exc) from exc
-    return "\n\n".join(blocks), title
+    text = "\n\n".join(blocks)
+    if not fonts.legacy_runs:  # no font says TCVN3/VNI: judge the text itself
+        legacy = legacy_encoding.detect_text(text)
+        if legacy is not None:
+            text = legacy_encoding.convert(text, legacy)
+            title = legacy_encoding.convert(title, legacy) if title else title
+    return text, title
+
+
+class _DocxFonts:
+    """Each run's effective font (run → character style → paragraph style chain → document
+    default), so runs typed in a TCVN3 or VNI font are converted to Unicode and others kept."""
+
+    def __init__(self, document: Any) -> None:
+        self.default = _docx_default_font(document)
+        self.legacy_runs = 0
+
+    def paragraph_text(self, paragraph: Any) -> str:
+        from docx.text.hyperlink import Hyperlink
+        from docx.text.run import Run
+
+        para_font = _style_font(paragraph.style) or self.default
+        parts: list[str] = []
+        for item in paragraph.iter_inner_content():
+            runs = item.runs if isinstance(item, Hyperlink) else [item] if isinstance(item, Run) else []
+            for run in runs:
+                font = run.font.name or _style_font(run.style) or para_font
+                encoding = legacy_encoding.font_encoding(font)
+                if encoding is None:
+                    parts.append(run.text)
+                else:
+                    self.legacy_runs += 1
+                    parts.append(
+                        legacy_encoding.convert(run.text, encoding, legacy_encoding.is_uppercase_font(font))
+                    )
+        return "".join(parts)
+
+
+def _style_font(style: Any) -> str | None:
+    """The font a style sets, following its base styles."""
+    seen = 0
+    while style is not None and seen < 20:  # a cyclic basedOn chain must not loop forever
+        try:
+            name = style.font.name
+        except Exception:  # a broken style part should not lose the text
+            return None
+        if name:
+            return str(name)
+        style = getattr(style, "base_style", None)
+        seen += 1
+    return None
+
+
+def _docx_default_font(document: Any) -> str | None:
+    """w:docDefaults/w:rPrDefault/w:rPr/w:rFonts@w:ascii of styles.xml (the document's default font)."""
+    from docx.oxml.ns import qn
+
+    try:
+        fonts = document.styles.element.find(
+            f"{qn('w:docDefaults')}/{qn('w:rPrDefault')}/{qn('w:rPr')}/{qn('w:rFonts')}"
+        )
+    except Exception:
+        return None
+    if fonts is None:
+        return None
+    value = fonts.get(qn("w:ascii")) or fonts.get(qn("w:hAnsi"))
+    return str(value) if value else None
 
 
 def _is_heading_style(paragraph: Any) -> bool:
@@ -396,7 +517,7 @@ def _is_heading_style(paragraph: Any) -> bool:
     return name == "title" or name.startswith("heading")
 
 
-def _render_docx_table(table: Any) -> str:
+def _render_docx_table(table: Any, fonts: _DocxFonts) -> str:
     """One line per row, cells joined by " | "; merged cells appear once."""
     lines: list[str] = []
     for row in table.rows:
@@ -406,21 +527,25 @@ def _render_docx_table(table: Any) -> str:
             if cell._tc is previous:  # a horizontally merged cell is returned once per grid column
                 continue
             previous = cell._tc
-            cells.append(" ".join(p.text.strip() for p in cell.paragraphs if p.text.strip()))
+            texts = (fonts.paragraph_text(p).strip() for p in cell.paragraphs)
+            cells.append(" ".join(t for t in texts if t))
         if any(cells):
             lines.append(" | ".join(cells))
     return "\n".join(lines)
 
 
 def _corrupt_docx(path: Path, exc: BaseException) -> LoadError:
-    return LoadError(path, "tệp .docx hỏng", f"corrupt docx: {_describe(exc)}")
+    return LoadError(path, "tệp .docx hỏng", f"corrupt docx: {describe(exc)}")
 
 
 # --- pdf ----------------------------------------------------------------------------
 
 
-def _extract_pdf(path: Path, data: bytes) -> tuple[str, str | None]:
-    """Text layer of every page; a PDF without one is reported, not silently empty."""
+def _extract_pdf(
+    path: Path, data: bytes, on_page: PageFn | None
+) -> tuple[list[tuple[str, TextSpan]], str | None]:
+    """Each page's text with its page number: the text layer, or OCR where a page has none
+    (a scanned page), so a mixed PDF is read page by page."""
     from pypdf import PasswordType, PdfReader
     from pypdf.errors import DependencyError
 
@@ -452,10 +577,34 @@ def _extract_pdf(path: Path, data: bytes) -> tuple[str, str | None]:
         raise _corrupt_pdf(path, exc) from exc
     if not pages:
         raise _corrupt_pdf(path, None)
-    texts = [t for t in pages if t.strip()]
-    if not texts:
-        raise LoadError(path, "PDF không có lớp văn bản (bản quét?)", "no text layer (scanned PDF?)")
-    return "\n\n".join(texts), _pdf_title(reader)
+    scanned = [i for i, t in enumerate(pages) if not _has_text_layer(t)]
+    ocr: dict[int, tuple[str, float]] = {}
+    if scanned:
+        from ingest.ocr import ocr_pdf_pages
+
+        ocr = ocr_pdf_pages(path, data, [i + 1 for i in scanned], len(pages), on_page)
+    out: list[tuple[str, TextSpan]] = []
+    for i, text in enumerate(pages):
+        number = i + 1
+        if number in ocr:
+            text, conf = ocr[number]
+            out.append((text, TextSpan(0, 0, page=number, ocr_conf=conf)))
+        else:
+            out.append((text, TextSpan(0, 0, page=number)))
+    if not any(t.strip() for t, _ in out):
+        raise LoadError(
+            path, "PDF không có chữ đọc được, kể cả bằng OCR", "no readable text, not even by OCR"
+        )
+    return out, _pdf_title(reader)
+
+
+# A page whose text layer has fewer letters/digits than this is a scan (at most a stamp or a page
+# number was typed on it) and is OCR'd; a real text page has hundreds.
+_MIN_TEXT_LAYER_CHARS = 20
+
+
+def _has_text_layer(text: str) -> bool:
+    return sum(ch.isalnum() for ch in text) >= _MIN_TEXT_LAYER_CHARS
 
 
 def _pdf_page_texts(reader: Any) -> Iterator[str]:
@@ -476,12 +625,12 @@ def _pdf_title(reader: Any) -> str | None:
 
 def _undecryptable_pdf(path: Path, exc: BaseException) -> LoadError:
     return LoadError(
-        path, "PDF được mã hoá, thiếu thư viện để giải mã", f"encrypted PDF, cannot decrypt: {_describe(exc)}"
+        path, "PDF được mã hoá, thiếu thư viện để giải mã", f"encrypted PDF, cannot decrypt: {describe(exc)}"
     )
 
 
 def _corrupt_pdf(path: Path, exc: BaseException | None) -> LoadError:
-    detail = _describe(exc) if exc is not None else "no pages"
+    detail = describe(exc) if exc is not None else "no pages"
     return LoadError(path, "tệp PDF hỏng hoặc bị cắt cụt", f"corrupt or truncated PDF: {detail}")
 
 

@@ -20,6 +20,21 @@ class DocMeta:
 
 
 @dataclass(frozen=True)
+class TextSpan:
+    """Where a stretch of ``SourceDocument.text`` came from: a PDF/image page or spreadsheet rows.
+
+    ``text[start:end]`` is the piece; spans of one document never overlap and are in text order.
+    """
+
+    start: int
+    end: int
+    page: int = 0  # 1-based page of a PDF or image file; 0 = the format has no pages
+    ocr_conf: float = -1.0  # Tesseract's mean word confidence (0-100) on this page; -1 = not OCR'd
+    sheet: str = ""  # spreadsheet sheet name; "" = not a spreadsheet
+    cells: str = ""  # the rows' cell range on that sheet, e.g. "A5:C5"
+
+
+@dataclass(frozen=True)
 class SourceDocument:
     """A loaded file. ``text`` is what citations' character offsets point into."""
 
@@ -30,6 +45,7 @@ class SourceDocument:
     sha256: str
     meta: DocMeta
     kind: str = "txt"
+    spans: tuple[TextSpan, ...] = ()  # pages / sheet rows, for locators; () = no finer place than the file
 
 
 @dataclass(frozen=True)
@@ -51,10 +67,24 @@ class Chunk:
     position: int
     doc_sha256: str = ""
     n_chunks: int = 0
+    # Where the chunk sits in its file (stored in Chroma, so citations can name it):
+    page: int = 0  # first PDF/image page of the chunk (1-based); 0 = not paged
+    page_end: int = 0  # last page; equals ``page`` for a one-page chunk
+    ocr_conf: float = -1.0  # lowest OCR confidence (0-100) of the chunk's pages; -1 = no OCR'd page
+    locator: str = ""  # human-readable place: "trang 3", "trang 3–4", "bảng «Kết quả», ô A4:C9"
+    anatomy: str = ""  # the document's anatomy JSON, on its first chunk only (key "anatomy")
     extra: dict[str, str] = field(default_factory=dict)
 
-    def metadata(self) -> dict[str, str | int]:
-        """Flat metadata for Chroma (str/int values only)."""
+    def low_ocr_confidence(self, threshold: float) -> bool:
+        """True when the chunk was read by OCR from a page scored below ``threshold``.
+
+        The threshold is applied when a passage is shown (``IngestSettings.ocr_min_confidence``),
+        not at ingest, so changing it needs no re-index.
+        """
+        return 0.0 <= self.ocr_conf < threshold
+
+    def metadata(self) -> dict[str, str | int | float]:
+        """Flat metadata for Chroma (str/int/float values only)."""
         d = asdict(self)
         for k in ("text", "index_text", "extra", "chunk_id"):
             d.pop(k)

