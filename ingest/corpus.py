@@ -9,9 +9,11 @@ from pathlib import Path
 
 import yaml
 
+from ingest.anatomy import Anatomy, display_body
+from ingest.anatomy import parse as parse_anatomy
 from ingest.loaders import SUPPORTED_SUFFIXES, LoadError, load_file
 from ingest.models import DocMeta, SourceDocument
-from ingest.provinces import dominant_province
+from ingest.provinces import dominant_province, find_provinces
 
 META_SUFFIX = ".meta.yaml"
 _PERIOD = re.compile(
@@ -75,21 +77,69 @@ def infer_period(text: str) -> str:
     return max(set(years), key=years.count) if years else ""
 
 
+def infer_province(anatomy: Anatomy, title: str, path: Path, text: str) -> str:
+    """Province a document speaks for: issuing body first, then title, file name, body.
+
+    The issuing body decides ("UBND tỉnh X" → X; a Bộ, Chính phủ, Ban … Trung ương, a Học viện →
+    "Trung ương"), never the city in the place-and-date line. "" when nothing establishes it: the
+    document stays answerable and the answer says it does not name its province.
+    """
+    if anatomy.province:
+        return anatomy.province
+    for candidate in (title, re.sub(r"[-_.]+", " ", path.stem)):
+        found = find_provinces(candidate)
+        if len(found) == 1:
+            return found[0]
+    return dominant_province(text)
+
+
+def _period(text: str, anat: Anatomy) -> str:
+    """The period a document covers; for a văn bản its legal bases' years are other documents' years."""
+    if anat.genre != "van_ban":
+        return infer_period(text)
+    own = list(text)
+    for b in anat.bases:
+        own[b.span.start : b.span.end] = " " * (b.span.end - b.span.start)
+    period = infer_period("".join(own))
+    return period or (anat.date.value[:4] if anat.date else "")
+
+
+def infer_meta(text: str, path: Path, loaded_title: str, side: dict[str, str]) -> DocMeta:
+    """Metadata: the sidecar's values win; the rest comes from the document's anatomy, then the text."""
+    anat = parse_anatomy(text)
+    first_line = next((ln.strip() for ln in text.split("\n") if ln.strip()), path.stem)
+    anat_title = anat.title()
+    if anat.genre == "van_ban" and anat_title:
+        title = anat_title
+    else:
+        title = loaded_title or anat_title or first_line[:160]
+    title = side.get("title") or title
+    date = ""
+    if anat.date:
+        date = anat.date.value
+    elif "ngay_ban_hanh" in anat.table:
+        date = anat.table["ngay_ban_hanh"].value
+    elif anat.published:
+        date = anat.published.value
+    doc_type = anat.type_value.lower() if anat.type_value else ("bài báo" if anat.genre == "tin_bai" else "")
+    return DocMeta(
+        title=title,
+        province=side.get("province") or infer_province(anat, title, path, text),
+        issuing_body=side.get("issuing_body") or (display_body(anat.issuer.value) if anat.issuer else ""),
+        doc_type=side.get("doc_type") or doc_type,
+        date=side.get("date") or date,
+        period=side.get("period") or _period(text, anat),
+        source_note=side.get("source", ""),
+        anatomy=anat.to_json(),
+    )
+
+
 def load_document(path: Path, corpus_dir: Path, max_bytes: int) -> SourceDocument:
     """Load one file with its sidecar metadata (or metadata inferred from the text)."""
     loaded = load_file(path, max_bytes)
     side = _read_sidecar(path)
     text = loaded.text
-    first_line = next((ln.strip() for ln in text.split("\n") if ln.strip()), path.stem)
-    meta = DocMeta(
-        title=side.get("title") or loaded.title or first_line[:160],
-        province=side.get("province") or dominant_province(text),
-        issuing_body=side.get("issuing_body", ""),
-        doc_type=side.get("doc_type", ""),
-        date=side.get("date", ""),
-        period=side.get("period") or infer_period(text),
-        source_note=side.get("source", ""),
-    )
+    meta = infer_meta(text, path, loaded.title or "", side)
     source = source_of(path, corpus_dir)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     side_path = path.with_name(path.name.rsplit(".", 1)[0] + META_SUFFIX)

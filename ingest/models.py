@@ -17,6 +17,7 @@ class DocMeta:
     date: str = ""
     period: str = ""
     source_note: str = ""
+    anatomy: str = ""  # ingest.anatomy.Anatomy as JSON (number, date, issuer, signer … with spans)
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class Chunk:
     position: int
     doc_sha256: str = ""
     n_chunks: int = 0
+    anatomy: str = ""  # the document's anatomy JSON, on its first chunk only (key "anatomy")
     # Where the chunk sits in its file (stored in Chroma, so citations can name it):
     page: int = 0  # first PDF/image page of the chunk (1-based); 0 = not paged
     page_end: int = 0  # last page; equals ``page`` for a one-page chunk
