@@ -1,208 +1,79 @@
-"""HTTP API for integrations: ``POST /ask``, ``GET /documents``, ``POST /ingest``, ``GET /health``.
+"""HTTP API for integrations: ``POST /ask``, ``GET /documents``, ``POST /ingest``, ``GET /uploads``,
+``DELETE /uploads/{name}``, ``GET /health``.
+
+A thin layer: routes translate requests into calls on the assistant (``assistant.service``) and
+the upload store (``ingest.uploads``); bind, login and origin policy live in
+``assistant.web_policy``. What stays here: request/answer schemas, error mapping (every error a
+Vietnamese + English ``detail``), the body guard (size limits answered 413, bodies that stop
+arriving answered 408) and ``serve``.
 
 ``POST /ask`` returns exactly ``Answer.to_json()`` (the ``dtbd ask --json`` contract). The same
 ``create_api`` app is served alone by ``dtbd serve`` and, with the Gradio app mounted at ``/``,
-by ``dtbd ui``. Endpoints are plain ``def`` functions: FastAPI runs them in its threadpool, so
-a slow LLM call waits in ``llm_slot`` instead of blocking the event loop.
+by ``dtbd ui``. Read endpoints are plain ``def`` functions (FastAPI's threadpool); uploads run
+one at a time on their own worker thread, so files waiting to be ingested never take the
+threads that answer questions.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import ipaddress
-import re
-import secrets
-import unicodedata
+import asyncio
+import threading
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
 from pathlib import Path
-from typing import IO, Annotated, Any, Literal
+from typing import IO, TYPE_CHECKING, Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, File, HTTPException, Request, UploadFile
+from fastapi import Depends, FastAPI, File, HTTPException, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from assistant import health as health_counters
 from assistant.llm import slot_stats
 from assistant.settings import Settings
+from assistant.web_policy import (
+    BindRefused,
+    OriginGuard,
+    auth_pair,
+    check_bind,
+    client_of,
+    login_dependency,
+    sender_of,
+)
+from ingest import uploads
+from ingest.uploads import UPLOAD_SUFFIXES, UploadRejected, UploadResult, safe_upload_name
+
+if TYPE_CHECKING:
+    from assistant.service import Assistant
 
 MAX_QUESTION_CHARS = 2000
 MAX_HISTORY = 20
-UPLOAD_SUFFIXES: tuple[str, ...] = (".docx", ".pdf", ".txt", ".md")
-UPLOAD_SUBDIR = "uploads"
 _MULTIPART_OVERHEAD = 64 * 1024
 
 
-# -- binding and login ----------------------------------------------------------------------
-class BindRefused(SystemExit):
-    """Exits the command (status 1, message on stderr) when asked to listen beyond loopback without a login."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-def is_loopback(host: str) -> bool:
-    if host.strip().lower() in ("localhost", "ip6-localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def auth_pair(settings: Settings) -> tuple[str, str] | None:
-    if settings.auth_user and settings.auth_password:
-        return settings.auth_user, settings.auth_password
-    return None
-
-
-def check_bind(settings: Settings, host: str | None = None) -> None:
-    """Refuse to listen on a non-loopback address unless a login is configured."""
-    host = settings.host if host is None else host
-    if not is_loopback(host) and auth_pair(settings) is None:
-        raise BindRefused(
-            f"Từ chối mở cổng trên {host}: khi nghe ngoài 127.0.0.1 phải đặt DTBD_AUTH_USER và "
-            f"DTBD_AUTH_PASSWORD. / Refusing to listen on {host}: binding beyond loopback requires "
-            "DTBD_AUTH_USER and DTBD_AUTH_PASSWORD."
-        )
-
-
-# -- uploads --------------------------------------------------------------------------------
-class UploadRejected(ValueError):
-    pass
-
-
-def safe_upload_name(name: str) -> str:
-    """A file name safe to create inside the uploads folder, keeping Vietnamese letters and spaces.
-
-    Directories are stripped (both ``/`` and ``\\``), ``..`` is refused, characters other than
-    letters, digits, spaces and ``-_.()`` become ``_``, and the suffix must be one we ingest.
-    """
-    raw = unicodedata.normalize("NFC", name or "")
-    if ".." in raw:
-        raise UploadRejected(f"{raw!r}: tên tệp chứa '..' (file name contains '..')")
-    base = re.split(r"[\\/]", raw)[-1]
-    base = re.sub(r"[\x00-\x1f\x7f]", "_", base)
-    base = re.sub(r"[^\w\s().-]", "_", base)
-    base = re.sub(r"\s+", " ", base).strip(" .")
-    suffix = Path(base).suffix.lower()
-    stem = base[: -len(suffix)].strip() if suffix else base
-    if suffix not in UPLOAD_SUFFIXES:
-        raise UploadRejected(
-            f"{raw}: chỉ nhận tệp {', '.join(UPLOAD_SUFFIXES)} "
-            f"(unsupported file type; accepted: {', '.join(UPLOAD_SUFFIXES)})"
-        )
-    if not stem:
-        raise UploadRejected(f"{raw!r}: tên tệp trống (empty file name)")
-    return stem[:120].rstrip(" .") + suffix
-
-
-def upload_dir(settings: Settings) -> Path:
-    return Path(settings.corpus_dir) / UPLOAD_SUBDIR
-
-
-@dataclass
-class UploadResult:
-    """What ``POST /ingest`` returns and the UI shows."""
-
-    files: list[str] = field(default_factory=list)
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    chunks_added: int = 0
-    chunks_total: int = 0
-    errors: list[str] = field(default_factory=list)
-    summary: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-
 def ingest_uploads(
-    assistant: Any,
+    assistant: Assistant,
     settings: Settings,
     items: Iterable[tuple[str, IO[bytes] | Path]],
     progress: Callable[[int, int, str], None] | None = None,
+    *,
+    sender: str = "",
+    client: str = "",
+    replace: bool = False,
 ) -> UploadResult:
-    """Save ``(name, content)`` uploads under ``corpus_dir/uploads`` and ingest them.
-
-    Rejected files (type, size, name) and files the loader cannot read are reported per file in
-    ``errors`` and leave nothing behind; the others are indexed and searchable at once.
-    """
-    result = UploadResult()
-    dest_dir = upload_dir(settings)
-    max_bytes = int(settings.max_upload_mb * 1024 * 1024)
-    saved: dict[Path, tuple[str, bytes | None]] = {}  # path -> (shown name, previous content)
-    for name, content in items:
-        try:
-            safe = safe_upload_name(name)
-        except UploadRejected as e:
-            result.errors.append(str(e))
-            continue
-        dest_dir.mkdir(parents=True, exist_ok=True)
-        target = dest_dir / safe
-        if target.resolve().parent != dest_dir.resolve():  # belt and braces after sanitizing
-            result.errors.append(f"{name}: tên tệp không hợp lệ (invalid file name)")
-            continue
-        previous = target.read_bytes() if target.exists() else None
-        tmp = target.with_name(f".{safe}.part")
-        size = 0
-        too_big = False
-        with tmp.open("wb") as out:
-            src: IO[bytes] = content.open("rb") if isinstance(content, Path) else content
-            try:
-                while chunk := src.read(1024 * 1024):
-                    size += len(chunk)
-                    if size > max_bytes:
-                        too_big = True
-                        break
-                    out.write(chunk)
-            finally:
-                if isinstance(content, Path):
-                    src.close()
-        if too_big:
-            tmp.unlink(missing_ok=True)
-            result.errors.append(
-                f"{safe}: tệp lớn hơn {settings.max_upload_mb:g} MB (file larger than {settings.max_upload_mb:g} MB)"
-            )
-            continue
-        if size == 0:
-            tmp.unlink(missing_ok=True)
-            result.errors.append(f"{safe}: tệp rỗng (empty file)")
-            continue
-        tmp.replace(target)
-        saved[target] = (safe, previous)
-    if not saved:
-        result.summary = "Không có tệp nào được nạp / no file was ingested"
-        return result
-    report = assistant.ingest(list(saved), progress=progress)
-    failed: set[Path] = set()
-    for err in report.errors:
-        shown = err
-        for path, (safe, _) in saved.items():
-            if str(path) in err:
-                failed.add(path)
-                shown = err.replace(str(path), safe)
-        result.errors.append(shown)
-    for path in failed:  # a file we cannot read must not linger in the corpus
-        previous = saved[path][1]
-        if previous is None:
-            path.unlink(missing_ok=True)
-        else:
-            path.write_bytes(previous)
-    result.files = [safe for path, (safe, _) in saved.items() if path not in failed]
-    result.added = report.docs_added
-    result.updated = report.docs_updated
-    result.unchanged = report.docs_skipped
-    result.chunks_added = report.chunks_added
-    result.chunks_total = report.chunks_total
-    result.summary = report.summary()
-    return result
+    """Store and index uploads (``ingest.uploads.ingest_uploads`` with the serving size limit)."""
+    return uploads.ingest_uploads(
+        assistant,
+        settings,
+        items,
+        progress,
+        max_bytes=int(settings.max_upload_mb * 1024 * 1024),
+        sender=sender,
+        client=client,
+        replace=replace,
+    )
 
 
 # -- request models ---------------------------------------------------------------------------
@@ -280,6 +151,11 @@ def _message_for(err: dict[str, Any]) -> str:
             )
         if kind == "value_error":
             return "câu hỏi trống / empty question"
+        if kind == "string_unicode":
+            return (
+                "câu hỏi chứa ký tự Unicode không hợp lệ (nửa cặp thay thế) / "
+                "question contains invalid Unicode (a lone surrogate)"
+            )
         return "câu hỏi phải là chuỗi ký tự / 'question' must be a string"
     if where == "mode":
         return "chế độ không hợp lệ: dùng qa, draft hoặc learn / invalid mode: use qa, draft or learn"
@@ -290,51 +166,83 @@ def _message_for(err: dict[str, Any]) -> str:
         )
     if where == "files" and kind == "missing":
         return "chưa gửi tệp nào (trường 'files') / no file sent (multipart field 'files')"
+    if where.startswith("files"):
+        return "trường 'files' phải là tệp tải lên / multipart field 'files' must hold uploaded files"
+    if kind == "string_unicode":
+        return f"{where}: ký tự Unicode không hợp lệ / invalid Unicode"
     if kind == "model_attributes_type" or not where:
         return "thân yêu cầu phải là một đối tượng JSON / request body must be a JSON object"
     return f"{where}: {err.get('msg', 'không hợp lệ / invalid')}"
 
 
-def _too_large(limit: int) -> str:
-    size = f"{limit / 1024 / 1024:.0f} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"
-    return f"Yêu cầu quá lớn (tối đa {size}) / request body too large (max {size})"
+def _client_error(detail: str) -> str:
+    """Starlette's English-only 400 messages (multipart parsing) said in Vietnamese too."""
+    if detail == "There was an error parsing the body":
+        return "JSON không hợp lệ / invalid JSON body"
+    if "boundary" in detail.lower():
+        return "Yêu cầu multipart thiếu boundary / multipart body without a boundary"
+    return f"Yêu cầu không hợp lệ / bad request: {detail}"
 
 
-class BodyLimit:
-    """Per-path request size limit that answers 413 with a bilingual JSON message.
+def _timed_out(seconds: float) -> str:
+    return (
+        f"Hết thời gian chờ thân yêu cầu ({seconds:g} s): dữ liệu gửi ít hơn đã báo / "
+        f"request body timed out after {seconds:g} s (fewer bytes arrived than announced)"
+    )
+
+
+class BodyGuard:
+    """Per-path request size limits (413) and a read timeout for every request body (408).
 
     ``Content-Length`` is checked before the endpoint runs; a body without one (chunked) is
-    counted as it streams in.
+    counted as it streams in. Each wait for the next piece of a body is bounded by
+    ``read_timeout_s``, so a client that promises more bytes than it sends cannot hold a
+    connection (and a worker) open; once the body is complete, ``receive`` is passed through
+    untouched (streaming responses wait on it for the disconnect).
     """
 
-    def __init__(self, app: ASGIApp, limits: dict[str, int]) -> None:
+    def __init__(self, app: ASGIApp, limits: dict[str, int], read_timeout_s: float) -> None:
         self.app = app
         self.limits = limits
+        self.read_timeout_s = read_timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        limit = self.limits.get(scope.get("path", "")) if scope["type"] == "http" else None
-        if limit is None:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        for key, value in scope.get("headers", []):
-            if key == b"content-length":
-                try:
-                    too_big = int(value) > limit
-                except ValueError:
-                    too_big = False
-                if too_big:
-                    await JSONResponse({"detail": _too_large(limit)}, status_code=413)(scope, receive, send)
-                    return
+        limit = self.limits.get(scope.get("path", ""))
+        if limit is not None:
+            for key, value in scope.get("headers", []):
+                if key == b"content-length":
+                    try:
+                        too_big = int(value) > limit
+                    except ValueError:
+                        too_big = False
+                    if too_big:
+                        await JSONResponse({"detail": _too_large(limit)}, status_code=413)(
+                            scope, receive, send
+                        )
+                        return
         received = 0
+        body_done = False
         started = False
 
-        async def limited() -> Message:
-            nonlocal received
-            msg = await receive()
+        async def guarded() -> Message:
+            nonlocal received, body_done
+            if body_done:
+                return await receive()
+            try:
+                msg = await asyncio.wait_for(receive(), timeout=self.read_timeout_s)
+            except TimeoutError:
+                raise HTTPException(status_code=408, detail=_timed_out(self.read_timeout_s)) from None
             if msg["type"] == "http.request":
                 received += len(msg.get("body", b""))
-                if received > limit:
+                if limit is not None and received > limit:
                     raise HTTPException(status_code=413, detail=_too_large(limit))
+                if not msg.get("more_body", False):
+                    body_done = True
+            else:
+                body_done = True
             return msg
 
         async def tracked(msg: Message) -> None:
@@ -344,37 +252,73 @@ class BodyLimit:
             await send(msg)
 
         try:
-            await self.app(scope, limited, tracked)
+            await self.app(scope, guarded, tracked)
         except HTTPException as e:
-            if started or e.status_code != 413:
+            if started or e.status_code not in (408, 413):
                 raise
-            await JSONResponse({"detail": e.detail}, status_code=413)(scope, receive, send)
+            headers = {"Connection": "close"} if e.status_code == 408 else None
+            await JSONResponse({"detail": e.detail}, status_code=e.status_code, headers=headers)(
+                scope, receive, send
+            )
+
+
+BodyLimit = BodyGuard  # the old name
+
+
+def _too_large(limit: int) -> str:
+    size = f"{limit / 1024 / 1024:.0f} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"
+    return f"Yêu cầu quá lớn (tối đa {size}) / request body too large (max {size})"
 
 
 # -- the app ----------------------------------------------------------------------------------
-class _Utf8Basic(HTTPBasic):
-    """HTTP Basic that decodes credentials as UTF-8 (RFC 7617), so Vietnamese passwords work."""
+class _IngestQueue:
+    """Uploads run one at a time on their own thread; at most ``limit`` wait (else 503)."""
 
-    async def __call__(self, request: HTTPConnection) -> HTTPBasicCredentials | None:  # type: ignore[override]
-        scheme, _, param = (request.headers.get("Authorization") or "").partition(" ")
-        if scheme.lower() != "basic":
-            return None
-        try:
-            raw = base64.b64decode(param.strip(), validate=True)
-        except (ValueError, binascii.Error):
-            return None
-        try:
-            data = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            data = raw.decode("latin-1")
-        username, sep, password = data.partition(":")
-        return HTTPBasicCredentials(username=username, password=password) if sep else None
+    def __init__(self, limit: int) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dtbd-ingest")
+        self.limit = limit
+        self.waiting = 0
+        self.running = 0
+        self.served = 0
+        self._lock = threading.Lock()
+
+    async def run(self, fn: Callable[[], UploadResult]) -> UploadResult:
+        with self._lock:
+            if self.waiting >= self.limit:
+                raise HTTPException(
+                    status_code=503,
+                    detail=(
+                        f"Đang có {self.waiting} lượt nạp tệp chờ; thử lại sau / "
+                        f"{self.waiting} uploads already waiting; try again later"
+                    ),
+                    headers={"Retry-After": "10"},
+                )
+            self.waiting += 1
+
+        def job() -> UploadResult:
+            with self._lock:
+                self.waiting -= 1
+                self.running += 1
+            try:
+                return fn()
+            finally:
+                with self._lock:
+                    self.running -= 1
+                    self.served += 1
+
+        return await asyncio.wrap_future(self.pool.submit(job))
+
+    def stats(self) -> dict[str, int]:
+        with self._lock:
+            return {
+                "running": self.running,
+                "waiting": self.waiting,
+                "served": self.served,
+                "limit": self.limit,
+            }
 
 
-_basic = _Utf8Basic(auto_error=False, realm="Tro ly DTBD")
-
-
-def create_api(assistant: Any, settings: Settings) -> FastAPI:
+def create_api(assistant: Assistant, settings: Settings) -> FastAPI:
     """The FastAPI app over one ``Assistant``; ``dtbd ui`` mounts the Gradio app beside it."""
     from ingest.index import IndexError_
 
@@ -388,32 +332,23 @@ def create_api(assistant: Any, settings: Settings) -> FastAPI:
     )
     json_limit = int(settings.max_request_bytes)
     upload_limit = int(settings.max_upload_mb * 1024 * 1024) + _MULTIPART_OVERHEAD
-    api.add_middleware(BodyLimit, limits={"/ask": json_limit, "/ingest": upload_limit})
+    api.add_middleware(
+        BodyGuard,
+        limits={"/ask": json_limit, "/ingest": upload_limit},
+        read_timeout_s=settings.body_timeout_s,
+    )
+    api.add_middleware(OriginGuard, allowed=settings.allowed_origins)  # outermost: covers mounted apps
 
-    login = auth_pair(settings)
-
-    def require_login(creds: Annotated[HTTPBasicCredentials | None, Depends(_basic)]) -> None:
-        if login is None:
-            return
-        ok = creds is not None and (
-            secrets.compare_digest(creds.username.encode(), login[0].encode())
-            & secrets.compare_digest(creds.password.encode(), login[1].encode())
-        )
-        if not ok:
-            raise HTTPException(
-                status_code=401,
-                detail="Cần đăng nhập / authentication required",
-                headers={"WWW-Authenticate": 'Basic realm="Tro ly DTBD"'},
-            )
-
-    guarded = [Depends(require_login)]
+    uploads.recover_uploads(settings.corpus_dir)  # what a killed server left half saved
+    queue = _IngestQueue(settings.max_waiting_ingests)
+    guarded = [Depends(login_dependency(settings))]
 
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
     @api.exception_handler(StarletteHTTPException)
     def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
-            return JSONResponse({"detail": "JSON không hợp lệ / invalid JSON body"}, status_code=422)
+        if exc.status_code == 400 and isinstance(exc.detail, str):
+            return JSONResponse({"detail": _client_error(exc.detail)}, status_code=422)
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
     @api.exception_handler(RequestValidationError)
@@ -433,6 +368,8 @@ def create_api(assistant: Any, settings: Settings) -> FastAPI:
             "chunks": len(assistant.passages),
             "llm": settings.llm,
             "llm_queue": slot_stats(settings),
+            "ingest_queue": queue.stats(),
+            "fallbacks": health_counters.counters(),
         }
 
     @api.post(
@@ -467,12 +404,31 @@ def create_api(assistant: Any, settings: Settings) -> FastAPI:
     @api.post(
         "/ingest",
         summary="Nạp tệp .docx/.pdf/.txt/.md vào chỉ mục / ingest uploaded files",
+        description=(
+            "Tệp trùng tên nhưng khác nội dung được giữ bên cạnh tệp cũ (`tên (2).txt`), trừ khi "
+            "`replace=true`. / A same-name upload is kept beside the old one unless `replace=true`."
+        ),
         dependencies=guarded,
-        responses={413: {"model": ErrorModel}, 422: {"model": ErrorModel}, 503: {"model": ErrorModel}},
+        responses={
+            403: {"model": ErrorModel},
+            413: {"model": ErrorModel},
+            422: {"model": ErrorModel},
+            503: {"model": ErrorModel},
+        },
     )
-    def ingest(files: Annotated[list[UploadFile], File(description="Một hoặc nhiều tệp")]) -> JSONResponse:
+    async def ingest(
+        request: Request,
+        files: Annotated[list[UploadFile], File(description="Một hoặc nhiều tệp")],
+        replace: Annotated[bool, Query(description="Thay tệp cùng tên / replace a same-name upload")] = False,
+    ) -> JSONResponse:
+        sender, client = sender_of(request, settings), client_of(request)
+
+        def job() -> UploadResult:
+            items = [(f.filename or "", f.file) for f in files]
+            return ingest_uploads(assistant, settings, items, sender=sender, client=client, replace=replace)
+
         try:
-            result = ingest_uploads(assistant, settings, [(f.filename or "", f.file) for f in files])
+            result = await queue.run(job)
         except IndexError_ as e:
             raise HTTPException(status_code=503, detail=str(e)) from e
         finally:
@@ -484,6 +440,40 @@ def create_api(assistant: Any, settings: Settings) -> FastAPI:
             body["detail"] = "; ".join(result.errors)
         return JSONResponse(body, status_code=status)
 
+    @api.get(
+        "/uploads",
+        summary="Tệp đã tải lên: ai gửi, khi nào / uploads with sender and time",
+        dependencies=guarded,
+    )
+    def list_uploads() -> dict[str, Any]:
+        records = []
+        for r in uploads.list_uploads(settings.corpus_dir):
+            shown = r.to_json()
+            for internal in ("pid", "backup", "previous"):
+                shown.pop(internal, None)
+            records.append(shown)
+        return {"uploads": records, "total": len(records)}
+
+    @api.delete(
+        "/uploads/{name}",
+        summary="Xóa một tệp đã tải lên (cả khỏi chỉ mục) / delete an upload and its chunks",
+        dependencies=guarded,
+        responses={403: {"model": ErrorModel}, 404: {"model": ErrorModel}, 422: {"model": ErrorModel}},
+    )
+    def delete_upload(name: str) -> dict[str, Any]:
+        try:
+            record = uploads.delete_upload(settings, name)
+        except UploadRejected as e:
+            raise HTTPException(status_code=422, detail=str(e)) from e
+        except IndexError_ as e:
+            raise HTTPException(status_code=503, detail=str(e)) from e
+        if record is None:
+            raise HTTPException(
+                status_code=404, detail=f"{name[:120]}: không có tệp tải lên này / no such upload"
+            )
+        assistant.reload()
+        return {"deleted": record.name, "documents": len(assistant.documents())}
+
     return api
 
 
@@ -494,16 +484,20 @@ def serve(settings: Settings) -> None:
     from assistant.service import Assistant
 
     check_bind(settings)
-    assistant = Assistant.from_settings(settings, ensure_index=True)
+    assistant = Assistant.from_settings(settings, require_documents=True)
     app = create_api(assistant, settings)
     print(f"Trợ lý ĐTBD API: http://{settings.host}:{settings.api_port}/docs", flush=True)
     uvicorn.run(app, host=settings.host, port=settings.api_port, log_level="info")
 
 
 __all__ = [
+    "MAX_QUESTION_CHARS",
+    "UPLOAD_SUFFIXES",
     "AskRequest",
     "BindRefused",
+    "BodyGuard",
     "UploadRejected",
+    "auth_pair",
     "check_bind",
     "create_api",
     "ingest_uploads",

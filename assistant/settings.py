@@ -51,6 +51,17 @@ class Settings(IngestSettings):
     max_request_bytes: int = 64 * 1024
     max_upload_mb: float = 20.0
 
+    # --- web security (issue 11; see assistant/web_policy.py and the README's security section) ---
+    allowed_origins: list[str] = Field(
+        default_factory=list, description="Nguồn khác được phép ghi, vd. [\"https://cong.example.vn\"]"
+    )
+    body_timeout_s: float = Field(
+        default=30.0, description="Thân yêu cầu không đến đủ trong thời gian này thì trả 408"
+    )
+    max_waiting_ingests: int = Field(
+        default=32, description="Số lượt nạp tệp được xếp hàng; quá số này trả 503"
+    )
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

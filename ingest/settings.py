@@ -28,6 +28,15 @@ class IngestSettings(BaseSettings):
     max_file_mb: float = Field(default=20.0, description="Tệp lớn hơn bị từ chối khi nạp")
     chunk_max_chars: int = 700
     chunk_min_chars: int = 160
+
+    # --- parsing untrusted files (ingest/sandbox.py): a child process under these limits ---------
+    sandbox_memory_mb: int = Field(default=1536, description="Bộ nhớ tối đa khi đọc một tệp")
+    sandbox_cpu_s: int = Field(default=120, description="Thời gian CPU tối đa khi đọc một tệp")
+    sandbox_wall_s: float = Field(default=180.0, description="Thời gian thực tối đa khi đọc một tệp")
+    sandbox_max_pages: int = Field(default=5000, description="PDF khai báo nhiều trang hơn bị từ chối")
+    sandbox_max_inflated_mb: int = Field(
+        default=300, description="Tệp nén (.docx…) giải nén lớn hơn bị từ chối"
+    )
     # Passages OCR'd from a page whose mean Tesseract word confidence is below this carry a warning
     # (figures read from a poor scan may be wrong). Clean 300 dpi scans score 90+; at ~80 and below
     # digits and diacritics start to be misread on our test scans. Applied when a passage is shown
