@@ -1,37 +1,59 @@
-"""The two indexes: Chroma (vectors, the source of truth) and a BM25 lexical index derived from it.
+"""The two indexes: Chroma (vectors) and a BM25 lexical index in SQLite, both updated in place.
 
-Chroma holds every chunk with its metadata, so after any crash the lexical index can be
-rebuilt from it; the lexical index is written to a temporary folder and swapped in whole,
-and carries a manifest of checksums so that a damaged copy is detected and rebuilt.
+Chroma holds every chunk whose vector is computed, with its metadata: the source of truth for
+finished documents. The lexical index (``lexical/lexical.sqlite3``) holds the same chunks plus
+those an ingest has made searchable before their vector is stored ("pending"); adding or
+removing a document rewrites only the posting lists of its terms, in one transaction. Rows
+carry checksums and posting lists CRCs, so damage is detected and the index rebuilt from
+Chroma; a crash between the two writes is repaired by changing only the difference.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import hashlib
 import json
+import math
 import os
 import re
 import shutil
+import sqlite3
+import threading
 import time
-from collections.abc import Iterator
+import uuid
+import zlib
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 import numpy as np
+from langchain_core.embeddings import Embeddings
 
 from ingest.models import Chunk
 from ingest.normalize import lexical_tokens
 from ingest.settings import IngestSettings
-from ingest.weights import sha256_file
 
 LEXICAL_DIR = "lexical"
 MANIFEST = "manifest.json"
-RECORDS = "chunks.jsonl"
+DB_NAME = "lexical.sqlite3"
+FORMAT = "dtbd-lexical-sqlite/1"  # a folder in any other format is rebuilt from Chroma
+LOCK_FILE = ".ingest.lock"
+BM25_K1 = 1.5  # bm25s's defaults (Lucene BM25): the scores the eval and retrieval_compare measured
+BM25_B = 0.75
+EMPTY_TOKEN = "∅"  # a chunk without tokens still counts as a document (as bm25s indexed it)
+SQLITE_BUSY_S = 60.0  # a reader waits this long for a writer's commit (commits take milliseconds)
+SQL_PARAMS = 900  # below SQLite's default limit of host parameters per statement
+BUILD_BATCH = 10_000  # chunks per transaction when rebuilding from Chroma (bounds memory)
+PROBE_TEXT = "Kết quả đào tạo, bồi dưỡng cán bộ, công chức cấp xã giai đoạn 2021 - 2025."
+PROBE_KEY = "embed_probe"
+PROBE_MIN_COSINE = 0.98  # one model on two engines/machines differs by rounding; another model is far off
 _BATCH = 500
+_I32 = np.dtype("<i4")
 
 
 class IndexError_(RuntimeError):
@@ -72,6 +94,10 @@ def index_failure(settings: IngestSettings, what_vi: str, what_en: str, exc: Bas
     else:
         hint = _write_problem(Path(settings.index_dir))
     return IndexError_(f"{what_vi} / {what_en}: {where}{f' ({hint})' if hint else ''}: {detail}")
+
+
+class EmbeddingMismatch(IndexError_):
+    """The index was built with another embedding model than the one configured."""
 
 
 class LexicalIndexCorrupt(RuntimeError):
@@ -135,6 +161,54 @@ class VectorIndex:
 
     def count(self) -> int:
         return int(self.collection.count())
+
+    def check_model(self, embeddings: Embeddings) -> None:
+        """Record the model's identity in the collection at first use (its dimension and its
+        vector for a fixed probe sentence); refuse a model whose probe vector differs.
+
+        Names can lie (a server behind ``DTBD_EMBED_URL`` swapped for another model under the
+        same name); the probe cannot: the same weights give the same vector up to rounding.
+        """
+        vec = [float(x) for x in embeddings.embed_query(PROBE_TEXT)]
+        meta = dict(self.collection.metadata or {})
+        stored = meta.get(PROBE_KEY)
+        if not stored:
+            keep = {k: v for k, v in meta.items() if not str(k).startswith("hnsw:")}
+            self.collection.modify(
+                metadata={**keep, PROBE_KEY: json.dumps([round(x, 6) for x in vec]), "embed_dim": len(vec)}
+            )
+            return
+        ref = np.asarray(json.loads(str(stored)), dtype=np.float64)
+        got = np.asarray(vec, dtype=np.float64)
+        same = ref.shape == got.shape and float(
+            ref @ got / ((np.linalg.norm(ref) * np.linalg.norm(got)) or 1.0)
+        ) >= PROBE_MIN_COSINE
+        if not same:
+            raise EmbeddingMismatch(
+                f"Mô hình nhúng khác với mô hình đã tạo chỉ mục / the embedding model differs from the "
+                f"one that built the index: bộ sưu tập / collection {self.name} "
+                f"({meta.get('embedder', '?')}, {len(ref)} chiều/dims) nhưng mô hình đang dùng / but the "
+                f"configured model gives {len(got)} chiều/dims and other vectors. Dùng đúng mô hình "
+                "(DTBD_EMBEDDER, DTBD_EMBED_URL, DTBD_EMBED_MODEL) hoặc một DTBD_INDEX_DIR mới / use the "
+                "same model, or a new DTBD_INDEX_DIR"
+            )
+
+    def scan(self) -> tuple[dict[str, DocState], list[str]]:
+        """Document states and ``id:doc_sha256`` versions in one pass over the metadata."""
+        states: dict[str, DocState] = {}
+        versions: list[str] = []
+        offset = 0
+        while True:
+            page = self.collection.get(limit=_BATCH * 8, offset=offset, include=["metadatas"])
+            if not page["ids"]:
+                return states, versions
+            for cid, meta in zip(page["ids"], page["metadatas"], strict=True):
+                st = states.setdefault(str(meta["doc_id"]), DocState(source=str(meta.get("source", ""))))
+                st.sha256.add(str(meta.get("doc_sha256", "")))
+                st.n_chunks.add(int(meta.get("n_chunks", 0)))
+                st.ids.add(cid)
+                versions.append(f"{cid}:{meta.get('doc_sha256', '')}")
+            offset += len(page["ids"])
 
     def iter_all(self, include_embeddings: bool = False) -> Iterator[tuple[str, str, dict[str, Any], Any]]:
         """Every stored chunk, in pages (so 100k chunks do not need one giant response)."""
@@ -221,105 +295,481 @@ class VectorIndex:
         return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0], strict=True)]
 
 
-def _ids_digest(ids: list[str]) -> str:
-    return hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()
+# -- one writer at a time ---------------------------------------------------------------------
+
+
+_held = threading.local()  # index folders this thread holds the writer lock for (re-entrant)
+
+
+@contextlib.contextmanager
+def index_lock(index_dir: Path, blocking: bool = True) -> Iterator[bool]:
+    """One writer at a time per index folder (a second ingest waits).
+
+    Re-entrant within a thread (an ingest that calls back into a reader, or a delete that then
+    syncs the lexical index). With ``blocking=False`` it yields False at once when another
+    thread or process holds the lock: a reader then uses the index as it is.
+    """
+    index_dir = Path(index_dir)
+    key = str(index_dir.resolve())
+    held: dict[str, int] = _held.__dict__.setdefault("paths", {})
+    if held.get(key):
+        held[key] += 1
+        try:
+            yield True
+        finally:
+            held[key] -= 1
+        return
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with (index_dir / LOCK_FILE).open("a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        held[key] = 1
+        try:
+            yield True
+        finally:
+            held.pop(key, None)
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+# -- the lexical index: BM25 over SQLite, updated in place --------------------------------------
+
+
+def versions_digest(versions: Iterable[str]) -> str:
+    """Order-free digest of ``id:doc_sha256`` strings (XOR of 128-bit hashes): updatable one
+    chunk at a time, so the writer keeps it current without rereading 100k ids."""
+    x = 0
+    for v in versions:
+        x ^= _vhash(v)
+    return f"{x:032x}"
+
+
+def _vhash(version: str) -> int:
+    return int.from_bytes(hashlib.sha256(version.encode()).digest()[:16], "big")
+
+
+def _ids_digest(ids: list[str]) -> str:  # kept for callers of the old name
+    return versions_digest(ids)
+
+
+def _row_checksum(chunk_id: str, version: str, text: str, index_text: str, meta: str, dl: int) -> str:
+    payload = json.dumps([chunk_id, version, text, index_text, meta, dl], ensure_ascii=False)
+    return hashlib.sha256(payload.encode()).hexdigest()[:32]
+
+
+def _term_counts(index_text: str) -> Counter[str]:
+    return Counter(lexical_tokens(index_text) or [EMPTY_TOKEN])
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS chunks(
+    row INTEGER PRIMARY KEY AUTOINCREMENT,
+    chunk_id TEXT UNIQUE NOT NULL,
+    doc_id TEXT NOT NULL,
+    version TEXT NOT NULL,
+    text TEXT NOT NULL,
+    index_text TEXT NOT NULL,
+    meta TEXT NOT NULL,
+    dl INTEGER NOT NULL,
+    nterms INTEGER NOT NULL,
+    pending INTEGER NOT NULL,
+    checksum TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_pending ON chunks(pending);
+CREATE TABLE IF NOT EXISTS postings(
+    term TEXT PRIMARY KEY, rows BLOB NOT NULL, tfs BLOB NOT NULL, dls BLOB NOT NULL, crc INTEGER NOT NULL
+) WITHOUT ROWID;
+"""
+_META_ZERO = {"n": "0", "sum_dl": "0", "n_postings": "0", "digest": "0" * 32, "pending": "0"}
+
+
+def _connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
+    if readonly:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False, timeout=SQLITE_BUSY_S)
+    else:
+        db = sqlite3.connect(str(path), check_same_thread=False, timeout=SQLITE_BUSY_S)
+    db.isolation_level = None  # explicit BEGIN/COMMIT
+    return db
+
+
+def _meta(db: sqlite3.Connection) -> dict[str, str]:
+    return {k: v for k, v in db.execute("SELECT key, value FROM meta")}
+
+
+def _blob(a: np.ndarray) -> bytes:
+    return a.astype(_I32, copy=False).tobytes()
+
+
+class LexicalStore:
+    """Write access to the lexical database (the ingest writer, or a reader repairing it).
+
+    Every change is one SQLite transaction that also updates the counters BM25 needs (chunks,
+    total length), the digest of confirmed chunks and the generation stamp, so a ``kill -9``
+    leaves either the old or the new state, never a mix.
+    """
+
+    def __init__(self, root: Path, collection: str = "", create: bool = True) -> None:
+        self.root = Path(root)
+        self.dir = self.root / LEXICAL_DIR
+        path = self.dir / DB_NAME
+        if not path.exists():
+            if not create:
+                raise LexicalIndexCorrupt(f"thiếu chỉ mục từ vựng / lexical index missing: {self.dir}")
+            _create_empty(self.dir, collection)
+        if not (self.dir / MANIFEST).exists():
+            raise LexicalIndexCorrupt(f"thiếu tệp mô tả / lexical manifest missing: {self.dir / MANIFEST}")
+        try:
+            self.db = _connect(path)
+            self.meta = _meta(self.db)
+            if set(_META_ZERO) - set(self.meta):
+                raise LexicalIndexCorrupt(f"chỉ mục từ vựng thiếu dữ liệu / lexical index incomplete: {path}")
+        except sqlite3.DatabaseError as e:
+            raise LexicalIndexCorrupt(f"chỉ mục từ vựng không đọc được / unreadable lexical index: {e}") from e
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- reading ----------------------------------------------------------------------------
+    def confirmed_versions(self) -> dict[str, str]:
+        """chunk id → ``id:doc_sha256`` of every chunk whose vector is in Chroma."""
+        return {
+            cid: f"{cid}:{ver}"
+            for cid, ver in self.db.execute("SELECT chunk_id, version FROM chunks WHERE pending = 0")
+        }
+
+    def pending_ids(self) -> set[str]:
+        return {cid for (cid,) in self.db.execute("SELECT chunk_id FROM chunks WHERE pending = 1")}
+
+    def ids(self) -> set[str]:
+        return {cid for (cid,) in self.db.execute("SELECT chunk_id FROM chunks")}
+
+    # -- writing ----------------------------------------------------------------------------
+    def add(self, items: list[tuple[str, str, str, dict[str, Any]]], pending: bool) -> int:
+        """Add chunks ``(chunk_id, text, index_text, meta)``; ids already stored are left alone
+        except that a confirmed add confirms a pending row. Returns the number of new rows."""
+        if not items:
+            return 0
+        with self._txn() as cur:
+            return self._add(cur, items, pending)
+
+    def confirm(self, ids: list[str]) -> None:
+        """Mark chunks as having their vector in Chroma (they join the digest)."""
+        with self._txn() as cur:
+            self._confirm(cur, ids)
+
+    def remove(self, ids: Iterable[str]) -> int:
+        with self._txn() as cur:
+            return self._remove(cur, list(ids))
+
+    def drop_pending(self) -> int:
+        """Forget chunks a killed run left without vectors (the next run re-adds what it needs)."""
+        ids = sorted(self.pending_ids())
+        return self.remove(ids) if ids else 0
+
+    def repair(self, vectors: VectorIndex, chroma_versions: list[str] | None = None) -> bool:
+        """Make the confirmed chunks exactly Chroma's (by ``id:doc_sha256``), changing only the
+        difference. Returns whether anything changed."""
+        chroma = {v.rsplit(":", 1)[0]: v for v in (chroma_versions or vectors.versions())}
+        mine = self.confirmed_versions()
+        if versions_digest(chroma.values()) == self.meta["digest"] and len(chroma) == len(mine):
+            return False
+        stale = [cid for cid, v in mine.items() if chroma.get(cid) != v]
+        missing = [cid for cid, v in chroma.items() if mine.get(cid) != v]
+        if not stale and not missing:
+            return False
+        with self._txn() as cur:
+            self._remove(cur, stale + [cid for cid in missing if cid not in mine])
+            for i in range(0, len(missing), _BATCH * 4):
+                got = vectors.collection.get(ids=missing[i : i + _BATCH * 4], include=["documents", "metadatas"])
+                items = [
+                    (cid, str(meta.get("text", "")), str(doc), dict(meta))
+                    for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+                ]
+                self._add(cur, items, pending=False)
+        return True
+
+    # -- internals --------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _txn(self) -> Iterator[sqlite3.Cursor]:
+        cur = self.db.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            self.meta = _meta(self.db)
+            yield cur
+            self.meta["generation"] = uuid.uuid4().hex
+            cur.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", self.meta.items())
+            cur.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                cur.execute("ROLLBACK")
+            self.meta = _meta(self.db)
+            raise
+
+    def _bump(self, key: str, delta: int) -> None:
+        self.meta[key] = str(int(self.meta[key]) + delta)
+
+    def _xor_digest(self, version: str) -> None:
+        self.meta["digest"] = f"{int(self.meta['digest'], 16) ^ _vhash(version):032x}"
+
+    def _add(self, cur: sqlite3.Cursor, items: list[tuple[str, str, str, dict[str, Any]]], pending: bool) -> int:
+        have = {
+            cid: bool(p)
+            for cid, p in _select_in(cur, "SELECT chunk_id, pending FROM chunks WHERE chunk_id IN ({})", [i[0] for i in items])
+        }
+        if not pending:
+            self._confirm(cur, [cid for cid, p in have.items() if p])
+        adds: dict[str, list[tuple[int, int, int]]] = {}
+        n = 0
+        for cid, text, index_text, meta in items:
+            if cid in have:
+                continue
+            have[cid] = pending
+            counts = _term_counts(index_text)
+            dl = sum(counts.values())
+            version = str(meta.get("doc_sha256", ""))
+            meta_json = json.dumps(meta, ensure_ascii=False, sort_keys=True)
+            cur.execute(
+                "INSERT INTO chunks(chunk_id, doc_id, version, text, index_text, meta, dl, nterms, pending, checksum)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    cid, str(meta.get("doc_id", "")), version, text, index_text, meta_json, dl, len(counts),
+                    int(pending), _row_checksum(cid, version, text, index_text, meta_json, dl),
+                ),
+            )
+            row = int(cur.lastrowid or 0)
+            for term, tf in counts.items():
+                adds.setdefault(term, []).append((row, tf, dl))
+            self._bump("n", 1)
+            self._bump("sum_dl", dl)
+            self._bump("n_postings", len(counts))
+            if pending:
+                self._bump("pending", 1)
+            else:
+                self._xor_digest(f"{cid}:{version}")
+            n += 1
+        _merge_postings(cur, adds, {})
+        return n
+
+    def _confirm(self, cur: sqlite3.Cursor, ids: list[str]) -> None:
+        rows = _select_in(cur, "SELECT row, chunk_id, version FROM chunks WHERE pending = 1 AND chunk_id IN ({})", ids)
+        for row, cid, version in rows:
+            cur.execute("UPDATE chunks SET pending = 0 WHERE row = ?", (row,))
+            self._xor_digest(f"{cid}:{version}")
+            self._bump("pending", -1)
+
+    def _remove(self, cur: sqlite3.Cursor, ids: list[str]) -> int:
+        rows = _select_in(
+            cur, "SELECT row, chunk_id, version, index_text, dl, nterms, pending FROM chunks WHERE chunk_id IN ({})", ids
+        )
+        removes: dict[str, set[int]] = {}
+        for row, cid, version, index_text, dl, nterms, pending in rows:
+            for term in _term_counts(index_text):
+                removes.setdefault(term, set()).add(int(row))
+            cur.execute("DELETE FROM chunks WHERE row = ?", (row,))
+            self._bump("n", -1)
+            self._bump("sum_dl", -int(dl))
+            self._bump("n_postings", -int(nterms))
+            if pending:
+                self._bump("pending", -1)
+            else:
+                self._xor_digest(f"{cid}:{version}")
+        _merge_postings(cur, {}, removes)
+        return len(rows)
+
+
+def _select_in(cur: sqlite3.Cursor, sql: str, values: list[str]) -> list[tuple[Any, ...]]:
+    out: list[tuple[Any, ...]] = []
+    for i in range(0, len(values), SQL_PARAMS):
+        part = values[i : i + SQL_PARAMS]
+        out.extend(cur.execute(sql.format(",".join("?" * len(part))), part).fetchall())
+    return out
+
+
+def _merge_postings(
+    cur: sqlite3.Cursor, adds: dict[str, list[tuple[int, int, int]]], removes: dict[str, set[int]]
+) -> None:
+    """Rewrite the posting lists of the touched terms only (that is what makes a change cheap)."""
+    terms = sorted(set(adds) | set(removes))
+    old = {
+        t: (r, f, d)
+        for t, r, f, d in _select_in(cur, "SELECT term, rows, tfs, dls FROM postings WHERE term IN ({})", terms)
+    }
+    for term in terms:
+        rows, tfs, dls = (np.frombuffer(b, dtype=_I32) for b in old.get(term, (b"", b"", b"")))
+        if term in removes:
+            keep = ~np.isin(rows, np.fromiter(removes[term], dtype=_I32))
+            rows, tfs, dls = rows[keep], tfs[keep], dls[keep]
+        if term in adds:
+            new = np.asarray(adds[term], dtype=_I32).reshape(-1, 3)
+            rows, tfs, dls = (np.concatenate([a, new[:, j]]) for j, a in enumerate((rows, tfs, dls)))
+        if not len(rows):
+            cur.execute("DELETE FROM postings WHERE term = ?", (term,))
+            continue
+        blobs = (_blob(rows), _blob(tfs), _blob(dls))
+        cur.execute(
+            "INSERT OR REPLACE INTO postings(term, rows, tfs, dls, crc) VALUES (?, ?, ?, ?, ?)",
+            (term, *blobs, zlib.crc32(b"".join(blobs))),
+        )
+
+
+def _create_empty(lex_dir: Path, collection: str) -> None:
+    """A new, empty lexical folder, made in a temp folder and renamed into place."""
+    root = lex_dir.parent
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = root / f".{LEXICAL_DIR}.tmp-{os.getpid()}-{time.time_ns()}"
+    tmp.mkdir()
+    try:
+        db = _connect(tmp / DB_NAME)
+        db.executescript(_SCHEMA)
+        meta = {**_META_ZERO, "collection": collection, "generation": uuid.uuid4().hex}
+        db.executemany("INSERT INTO meta(key, value) VALUES (?, ?)", meta.items())
+        db.close()
+        manifest = {"format": FORMAT, "db": DB_NAME, "collection": collection}
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+        old = root / f".{LEXICAL_DIR}.old-{os.getpid()}-{time.time_ns()}"
+        if lex_dir.exists():
+            lex_dir.rename(old)
+        tmp.rename(lex_dir)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 class LexicalIndex:
-    """BM25 (bm25s) over ``lexical_tokens`` of each chunk's normalized text, plus the records."""
+    """A reader's view of the lexical index: the records (what retrieval hands on as passages)
+    and BM25 search over ``lexical_tokens``, with bm25s's Lucene scoring (k1 1.5, b 0.75).
+
+    The posting lists live in SQLite and are read per query, so a change to one document
+    rewrites only its terms' lists: no rebuild, no whole index in memory.
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self.dir = self.root / LEXICAL_DIR
         self.records: list[Record] = []
         self.by_id: dict[str, int] = {}
-        self._bm25: Any = None
         self.ids_digest = ""
+        self.generation = ""
+        self.pending = 0
+        self._db: sqlite3.Connection | None = None
+        self._pos = np.zeros(0, dtype=np.int64)
+        self._lock = threading.Lock()
 
     # -- building ---------------------------------------------------------------------
     @classmethod
     def build(cls, root: Path, records: list[Record], collection: str) -> LexicalIndex:
-        """Build in a temp folder and swap it in, so readers never see a half-written index."""
-        import bm25s
-
+        """Build from scratch in a temp folder and swap it in (readers never see half an index)."""
         root = Path(root)
-        tmp = root / f".{LEXICAL_DIR}.tmp-{os.getpid()}-{time.time_ns()}"
-        tmp.mkdir(parents=True)
+        tmp_root = root / f".{LEXICAL_DIR}.build-{os.getpid()}-{time.time_ns()}"
         try:
-            records = sorted(records, key=lambda r: r.chunk_id)
-            retriever = bm25s.BM25()
-            corpus_tokens = [lexical_tokens(r.index_text) or ["∅"] for r in records]
-            if records:
-                retriever.index(corpus_tokens, show_progress=False)
-                retriever.save(str(tmp / "bm25"), show_progress=False)
-            with (tmp / RECORDS).open("w", encoding="utf-8") as f:
-                for r in records:
-                    f.write(json.dumps(r.__dict__, ensure_ascii=False) + "\n")
-            files = sorted(p for p in tmp.rglob("*") if p.is_file())
-            manifest = {
-                "collection": collection,
-                "count": len(records),
-                "ids_digest": _ids_digest([f"{r.chunk_id}:{r.meta.get('doc_sha256', '')}" for r in records]),
-                "files": {p.relative_to(tmp).as_posix(): sha256_file(p) for p in files},
-            }
-            (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-            old = root / f".{LEXICAL_DIR}.old-{os.getpid()}-{time.time_ns()}"
+            store = LexicalStore(tmp_root, collection)
+            for i in range(0, len(records), BUILD_BATCH):
+                store.add(
+                    [(r.chunk_id, r.text, r.index_text, r.meta) for r in records[i : i + BUILD_BATCH]],
+                    pending=False,
+                )
+            store.close()
             target = root / LEXICAL_DIR
+            old = root / f".{LEXICAL_DIR}.old-{os.getpid()}-{time.time_ns()}"
             if target.exists():
                 target.rename(old)
-            tmp.rename(target)
+            (tmp_root / LEXICAL_DIR).rename(target)
             shutil.rmtree(old, ignore_errors=True)
         finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+            shutil.rmtree(tmp_root, ignore_errors=True)
         return cls.load(root)
 
     # -- loading ----------------------------------------------------------------------
     @classmethod
     def load(cls, root: Path) -> LexicalIndex:
-        import bm25s
-
+        """Open and verify (row checksums, posting-list CRCs, counters); raise
+        ``LexicalIndexCorrupt`` on any damage."""
         idx = cls(root)
-        manifest_path = idx.dir / MANIFEST
-        if not manifest_path.exists():
-            raise LexicalIndexCorrupt(f"thiếu chỉ mục từ vựng / lexical index missing: {idx.dir}")
+        path = idx.dir / DB_NAME
         try:
-            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-            for rel, digest in manifest["files"].items():
-                p = idx.dir / rel
-                if not p.exists() or sha256_file(p) != digest:
-                    raise LexicalIndexCorrupt(f"tệp chỉ mục hỏng / corrupt lexical index file: {p}")
-            with (idx.dir / RECORDS).open(encoding="utf-8") as f:
-                idx.records = [Record(**json.loads(line)) for line in f]
-            if manifest["count"] and idx.records:
-                idx._bm25 = bm25s.BM25.load(str(idx.dir / "bm25"), show_progress=False)
+            manifest = json.loads((idx.dir / MANIFEST).read_text(encoding="utf-8"))
+            if manifest.get("format") != FORMAT or not path.exists():
+                raise LexicalIndexCorrupt(f"chỉ mục từ vựng sai định dạng / wrong lexical index format: {idx.dir}")
+            db = _connect(path, readonly=not os.access(idx.dir, os.W_OK))
+            meta = _meta(db)
+            max_row = 0
+            sum_dl = 0
+            n_postings = 0
+            rows: list[int] = []
+            for row, cid, version, text, index_text, meta_json, dl, nterms, pending, checksum in db.execute(
+                "SELECT row, chunk_id, version, text, index_text, meta, dl, nterms, pending, checksum"
+                " FROM chunks ORDER BY chunk_id"
+            ):
+                if _row_checksum(cid, version, text, index_text, meta_json, dl) != checksum:
+                    raise LexicalIndexCorrupt(f"bản ghi hỏng / corrupt lexical record {cid} in {path}")
+                idx.records.append(Record(cid, text, index_text, json.loads(meta_json)))
+                rows.append(int(row))
+                max_row = max(max_row, int(row))
+                sum_dl += int(dl)
+                n_postings += int(nterms)
+                idx.pending += int(pending)
+            got_postings = 0
+            for rows_b, tfs_b, dls_b, crc in db.execute("SELECT rows, tfs, dls, crc FROM postings"):
+                if zlib.crc32(rows_b + tfs_b + dls_b) != crc or not len(rows_b) == len(tfs_b) == len(dls_b):
+                    raise LexicalIndexCorrupt(f"danh sách từ hỏng / corrupt posting list in {path}")
+                got_postings += len(rows_b) // _I32.itemsize
+            counts = (len(idx.records), sum_dl, n_postings, got_postings)
+            expected = (int(meta["n"]), int(meta["sum_dl"]), int(meta["n_postings"]), int(meta["n_postings"]))
+            if counts != expected:
+                raise LexicalIndexCorrupt(f"bộ đếm không khớp / lexical counters do not match: {path}")
         except LexicalIndexCorrupt:
             raise
-        except (OSError, ValueError, KeyError, TypeError) as e:
-            raise LexicalIndexCorrupt(
-                f"chỉ mục từ vựng không đọc được / unreadable lexical index: {e}"
-            ) from e
+        except (OSError, ValueError, KeyError, TypeError, sqlite3.DatabaseError) as e:
+            raise LexicalIndexCorrupt(f"chỉ mục từ vựng không đọc được / unreadable lexical index: {e}") from e
+        idx._db = db
+        idx._pos = np.full(max_row + 1, -1, dtype=np.int64)
+        idx._pos[np.asarray(rows, dtype=np.int64)] = np.arange(len(rows), dtype=np.int64)
         idx.by_id = {r.chunk_id: i for i, r in enumerate(idx.records)}
-        idx.ids_digest = str(manifest["ids_digest"])
+        idx.ids_digest = str(meta["digest"])
+        idx.generation = str(meta.get("generation", ""))
         return idx
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
 
     # -- searching --------------------------------------------------------------------
     def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[str, float]]:
         """(chunk id, BM25 score) best first; ``allowed`` is a 0/1 mask over records."""
-        if self._bm25 is None or not self.records:
+        if self._db is None or not self.records:
             return []
-        vocab = self._bm25.vocab_dict
-        tokens = [t for t in lexical_tokens(query) if t in vocab]
-        if not tokens:
+        qcounts = Counter(lexical_tokens(query))
+        if not qcounts:
             return []
-        k = min(k, len(self.records))
-        docs, scores = self._bm25.retrieve(
-            [tokens], k=k, show_progress=False, weight_mask=allowed, n_threads=0
-        )
-        out = []
-        for i, s in zip(docs[0], scores[0], strict=True):
-            if s > 0:
-                out.append((self.records[int(i)].chunk_id, float(s)))
-        return out
+        with self._lock:
+            meta = _meta(self._db)
+            postings = _select_in(
+                self._db.cursor(), "SELECT term, rows, tfs, dls FROM postings WHERE term IN ({})", sorted(qcounts)
+            )
+        n_docs = int(meta["n"])
+        if not postings or not n_docs:
+            return []
+        avgdl = int(meta["sum_dl"]) / n_docs
+        scores = np.zeros(len(self.records), dtype=np.float64)
+        for term, rows_b, tfs_b, dls_b in postings:
+            rows = np.frombuffer(rows_b, dtype=_I32)
+            tf = np.frombuffer(tfs_b, dtype=_I32).astype(np.float64)
+            dl = np.frombuffer(dls_b, dtype=_I32).astype(np.float64)
+            idf = math.log(1.0 + (n_docs - len(rows) + 0.5) / (len(rows) + 0.5))
+            part = qcounts[term] * idf * tf / (BM25_K1 * ((1 - BM25_B) + BM25_B * dl / avgdl) + tf)
+            pos = np.where(rows < len(self._pos), self._pos[np.minimum(rows, len(self._pos) - 1)], -1)
+            ok = pos >= 0  # rows written after this snapshot was loaded are not in it yet
+            scores += np.bincount(pos[ok], weights=part[ok], minlength=len(scores))
+        if allowed is not None:
+            scores *= allowed
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+        top = top[np.lexsort((top, -scores[top]))]
+        return [(self.records[int(i)].chunk_id, float(scores[i])) for i in top if scores[i] > 0]
 
     def mask(self, keep: set[str]) -> np.ndarray:
         """0/1 weights over records whose id is in ``keep``."""
@@ -331,6 +781,46 @@ class LexicalIndex:
         return m
 
 
+def generation(where: Path | IngestSettings) -> str:
+    """A stamp that changes with every change to the index ("" when there is none yet): cheap
+    enough to call per request, so a reader reloads only when the writer changed something."""
+    root = Path(where.index_dir) if isinstance(where, IngestSettings) else Path(where)
+    path = root / LEXICAL_DIR / DB_NAME
+    if not path.exists():
+        return ""
+    try:
+        db = _connect(path, readonly=True)
+        try:
+            row = db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return ""
+    return str(row[0]) if row else ""
+
+
+def status(where: Path | IngestSettings) -> dict[str, Any]:
+    """What ``/health`` and the app show while a library is indexed: chunks searchable (lexical),
+    chunks still waiting for their vector, and the generation stamp."""
+    root = Path(where.index_dir) if isinstance(where, IngestSettings) else Path(where)
+    path = root / LEXICAL_DIR / DB_NAME
+    out: dict[str, Any] = {"chunks": 0, "pending_vectors": 0, "generation": "", "indexing": False}
+    if path.exists():
+        try:
+            db = _connect(path, readonly=True)
+            try:
+                meta = _meta(db)
+            finally:
+                db.close()
+            out.update(chunks=int(meta["n"]), pending_vectors=int(meta["pending"]), generation=meta["generation"])
+        except (sqlite3.Error, KeyError, ValueError):
+            pass
+    if root.exists():
+        with _maybe_locked(root) as free:
+            out["indexing"] = not free and os.access(root, os.W_OK)
+    return out
+
+
 def records_from_vectors(vectors: VectorIndex) -> list[Record]:
     return [
         Record(chunk_id=cid, text=str(meta.get("text", "")), index_text=doc, meta=dict(meta))
@@ -339,16 +829,52 @@ def records_from_vectors(vectors: VectorIndex) -> list[Record]:
 
 
 def sync_lexical(root: Path, vectors: VectorIndex, force: bool = False) -> tuple[LexicalIndex, bool]:
-    """Load the lexical index, rebuilding it from Chroma when missing, corrupt or out of date.
+    """Load the lexical index, bringing it in line with Chroma first.
 
-    Returns the index and whether it was rebuilt.
+    A damaged index (or ``force``) is rebuilt from Chroma; an intact one that differs (a crash
+    between the two writes) is repaired by changing only the difference. Chunks an ingest has
+    made searchable before their vector is stored ("pending") are kept. While another process
+    is ingesting, a reader does not repair; it loads what is there. Returns the index and
+    whether it was changed.
     """
+    root = Path(root)
     if not force:
-        versions = vectors.versions()
         try:
-            lex = LexicalIndex.load(root)
-            if lex.ids_digest == _ids_digest(versions):
-                return lex, False
+            store = LexicalStore(root, create=False)
         except LexicalIndexCorrupt:
             pass
+        else:
+            try:
+                if store.meta.get("collection") not in ("", vectors.name) and vectors.count() == 0:
+                    raise IndexError_(
+                        f"Chỉ mục từ vựng thuộc mô hình nhúng khác / the lexical index belongs to "
+                        f"another embedding model: {store.meta.get('collection')} (đang dùng / configured: "
+                        f"{vectors.name}, chưa có dữ liệu / empty). Dùng lại mô hình cũ hoặc nạp lại / "
+                        "use the old model or re-ingest"
+                    )
+                changed = False
+                with _maybe_locked(root) as mine:
+                    if mine:
+                        changed = store.repair(vectors)
+            finally:
+                store.close()
+            try:
+                return LexicalIndex.load(root), changed
+            except LexicalIndexCorrupt:
+                pass
     return LexicalIndex.build(root, records_from_vectors(vectors), vectors.name), True
+
+
+@contextlib.contextmanager
+def _maybe_locked(root: Path) -> Iterator[bool]:
+    """The writer lock if free; False when another writer holds it (or it cannot be taken)."""
+    lock = index_lock(root, blocking=False)
+    try:
+        got = lock.__enter__()
+    except OSError:  # read-only folder: no lock file, and no repair possible anyway
+        yield False
+        return
+    try:
+        yield got
+    finally:
+        lock.__exit__(None, None, None)

@@ -1,32 +1,52 @@
-"""Ingest: files → documents → chunks → Chroma + BM25, idempotent, incremental, crash-safe.
+"""Ingest: files → documents → chunks → lexical index → vectors, idempotent, incremental, crash-safe.
 
-Chroma is the single source of truth (no separate record-manager database that could
-disagree with it after a ``kill -9``): each chunk carries its document's file hash and
-chunk count, so a document is "done" only when exactly its current chunks are stored.
-New chunks are written before stale ones are deleted, so a crash at any point leaves the
-old answerable index in place and the next run converges.
+Two phases. First every new or changed document is parsed, chunked and written to the lexical
+index (SQLite, one transaction per document): it is searchable, and its figures answerable with
+citations, within seconds. Then its vectors are computed and stored in Chroma, document by
+document ("filled in behind"; ``ingest.index.status`` counts what is still pending).
+
+Chroma is the source of truth for finished documents (no separate record-manager database that
+could disagree with it after a ``kill -9``): each chunk carries its document's file hash and
+chunk count, so a document is "done" only when exactly its current chunks are stored. New chunks
+are written before stale ones are deleted, so a crash at any point leaves the old answerable
+index in place; the next run repairs the lexical index from Chroma (only the difference) and
+converges.
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
+import sqlite3
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 from langchain_core.embeddings import Embeddings
 
 from ingest.chunking import chunk_document
 from ingest.corpus import discover, load_document, source_of
 from ingest.embeddings import embedder_name, get_embeddings
-from ingest.index import IndexError_, VectorIndex, index_failure, sync_lexical
+from ingest.index import (
+    DocState,
+    EmbeddingMismatch,
+    IndexError_,
+    LexicalIndex,
+    LexicalIndexCorrupt,
+    LexicalStore,
+    VectorIndex,
+    index_failure,
+    index_lock,
+    records_from_vectors,
+)
 from ingest.loaders import LoadError
-from ingest.models import Chunk
+from ingest.models import Chunk, SourceDocument
 from ingest.settings import IngestSettings
 
+__all__ = ["IngestReport", "check_writable", "index_lock", "run_ingest"]
+
+T = TypeVar("T")
 ProgressFn = Callable[[int, int, str], None]
 
 
@@ -43,6 +63,10 @@ class IngestReport:
     lexical_rebuilt: bool = False
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    searchable_s: float = 0.0  # start → every new document in the lexical index (answerable)
+    vectors_s: float = 0.0  # the vector phase (embedding + Chroma writes)
+    failed_sources: set[str] = field(default_factory=set)
+    unchanged_docs: set[str] = field(default_factory=set)
 
     @property
     def failed(self) -> int:
@@ -55,18 +79,6 @@ class IngestReport:
             f"{self.failed} lỗi/failed; đoạn/chunks +{self.chunks_added} -{self.chunks_removed} "
             f"(tổng/total {self.chunks_total}); {self.seconds:.1f} s"
         )
-
-
-@contextmanager
-def index_lock(index_dir: Path) -> Iterator[None]:
-    """One writer at a time per index folder (a second ingest waits)."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with (index_dir / ".ingest.lock").open("a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def check_writable(index_dir: Path) -> None:
@@ -93,11 +105,15 @@ def run_ingest(
     paths: list[Path] | None = None,
     progress: ProgressFn | None = None,
     prune: bool | None = None,
+    on_searchable: Callable[[], None] | None = None,
 ) -> IngestReport:
     """Bring the index in line with the given files (default: the whole corpus folder).
 
     ``prune`` (default: only when the whole corpus folder is ingested) deletes the chunks of
     documents whose file is gone. A file that fails to load keeps its old chunks.
+    ``on_searchable`` is called once every new document is in the lexical index (before the
+    vectors are computed): a reader reloaded then can already answer from them. ``progress``
+    ticks once per file as its vectors are stored, then ``(n, n, "")``.
     """
     t0 = time.perf_counter()
     corpus_dir = Path(settings.corpus_dir)
@@ -118,68 +134,150 @@ def run_ingest(
     with index_lock(index_dir):
         try:
             vectors = VectorIndex(settings, embedder_name(emb))
-            states = vectors.doc_states()
+            vectors.check_model(emb)
+            states, versions = vectors.scan()
+        except EmbeddingMismatch:
+            raise
         except Exception as e:  # chromadb raises many types; all mean "index unusable"
             raise index_failure(settings, "Không mở được chỉ mục", "cannot open the index", e) from e
-        seen: set[str] = set()
-        failed_sources: set[str] = set()
-        max_bytes = int(settings.max_file_mb * 1024 * 1024)
-        for i, path in enumerate(files):
-            if progress:
-                progress(i, len(files), path.name)
-            try:
-                doc = load_document(path, corpus_dir, max_bytes)
-            except LoadError as e:
-                report.errors.append(str(e))
-                failed_sources.add(source_of(path, corpus_dir))
-                continue
-            seen.add(doc.doc_id)
-            st = states.get(doc.doc_id)
-            if st and st.complete_for(doc.sha256):
-                report.docs_skipped += 1
-                continue
-            chunks = chunk_document(doc, settings.chunk_max_chars, settings.chunk_min_chars)
-            if not chunks:
-                report.errors.append(
-                    f"{path}: không có nội dung sau khi làm sạch (no content after boilerplate removal)"
-                )
-                continue
-            try:
-                added, removed = _replace_document(vectors, emb, chunks, st.ids if st else set())
-            except Exception as e:
-                raise index_failure(
-                    settings, f"Ghi chỉ mục thất bại khi nạp {path}", f"index write failed at {path}", e
-                ) from e
-            report.chunks_added += added
-            report.chunks_removed += removed
-            if st:
-                report.docs_updated += 1
-            else:
-                report.docs_added += 1
-        if progress:
-            progress(len(files), len(files), "")
-        if prune:
-            for doc_id, st in states.items():
-                if doc_id not in seen and st.source not in failed_sources:
-                    vectors.delete(sorted(st.ids))
-                    report.docs_removed += 1
-                    report.chunks_removed += len(st.ids)
+        store = _open_lexical(settings, vectors, versions, report)
         try:
-            _, rebuilt = sync_lexical(index_dir, vectors, force=False)
-        except OSError as e:
-            raise index_failure(
-                settings, "Không ghi được chỉ mục từ vựng", "cannot write lexical index", e
-            ) from e
-        report.lexical_rebuilt = rebuilt
-        report.chunks_total = vectors.count()
+            jobs = _searchable_phase(settings, files, states, store, report)
+            report.searchable_s = time.perf_counter() - t0
+            if on_searchable:
+                on_searchable()
+            _vector_phase(settings, files, jobs, vectors, store, emb, progress, report)
+            if prune:
+                seen = {job.doc.doc_id for job in jobs.values()} | report.unchanged_docs
+                for doc_id, st in states.items():
+                    if doc_id not in seen and st.source not in report.failed_sources:
+                        _write(settings, st.source, vectors.delete, sorted(st.ids))
+                        _write(settings, st.source, store.remove, st.ids)
+                        report.docs_removed += 1
+                        report.chunks_removed += len(st.ids)
+            report.chunks_total = vectors.count()
+        finally:
+            store.close()
     report.seconds = time.perf_counter() - t0
     return report
 
 
+@dataclass
+class _Job:
+    doc: SourceDocument
+    chunks: list[Chunk]
+    old: DocState | None
+
+
+def _write(settings: IngestSettings, what: object, fn: Callable[..., T], *args: Any) -> T:
+    """Run one index write; any failure becomes an ``IndexError_`` naming the index and the cause."""
+    try:
+        return fn(*args)
+    except IndexError_:
+        raise
+    except Exception as e:  # chromadb / sqlite3 / OS errors all mean "this write failed"
+        raise index_failure(settings, f"Ghi chỉ mục thất bại khi nạp {what}", f"index write failed at {what}", e) from e
+
+
+def _open_lexical(
+    settings: IngestSettings, vectors: VectorIndex, versions: list[str], report: IngestReport
+) -> LexicalStore:
+    """The lexical index, made consistent with Chroma (rebuilt if damaged, else only the
+    difference repaired), without the chunks a killed run left pending."""
+    index_dir = Path(settings.index_dir)
+    try:
+        try:
+            store = LexicalStore(index_dir, vectors.name)
+            LexicalIndex.load(index_dir).close()  # verifies checksums and counters
+        except LexicalIndexCorrupt:
+            LexicalIndex.build(index_dir, records_from_vectors(vectors), vectors.name).close()
+            store = LexicalStore(index_dir, vectors.name)
+            report.lexical_rebuilt = True
+        if store.repair(vectors, versions):
+            report.lexical_rebuilt = True
+        store.drop_pending()
+    except (OSError, sqlite3.Error) as e:
+        raise index_failure(settings, "Không ghi được chỉ mục từ vựng", "cannot write lexical index", e) from e
+    return store
+
+
+def _searchable_phase(
+    settings: IngestSettings,
+    files: list[Path],
+    states: dict[str, DocState],
+    store: LexicalStore,
+    report: IngestReport,
+) -> dict[Path, _Job]:
+    """Parse and chunk every new or changed file and make its chunks searchable (lexical)."""
+    corpus_dir = Path(settings.corpus_dir)
+    max_bytes = int(settings.max_file_mb * 1024 * 1024)
+    jobs: dict[Path, _Job] = {}
+    for path in files:
+        try:
+            doc = load_document(path, corpus_dir, max_bytes)
+        except LoadError as e:
+            report.errors.append(str(e))
+            report.failed_sources.add(source_of(path, corpus_dir))
+            continue
+        st = states.get(doc.doc_id)
+        if st and st.complete_for(doc.sha256):
+            report.docs_skipped += 1
+            report.unchanged_docs.add(doc.doc_id)
+            continue
+        chunks = chunk_document(doc, settings.chunk_max_chars, settings.chunk_min_chars)
+        if not chunks:
+            report.errors.append(f"{path}: không có nội dung sau khi làm sạch (no content after boilerplate removal)")
+            continue
+        _write(settings, path, store.add, _items(chunks), True)
+        jobs[path] = _Job(doc, chunks, st)
+    return jobs
+
+
+def _vector_phase(
+    settings: IngestSettings,
+    files: list[Path],
+    jobs: dict[Path, _Job],
+    vectors: VectorIndex,
+    store: LexicalStore,
+    emb: Embeddings,
+    progress: ProgressFn | None,
+    report: IngestReport,
+) -> None:
+    """Store each searchable document's vectors, then retire its stale chunks (both indexes)."""
+    t = time.perf_counter()
+    for i, path in enumerate(files):
+        if progress:
+            progress(i, len(files), path.name)
+        job = jobs.get(path)
+        if job is None:
+            continue
+        old_ids = job.old.ids if job.old else set()
+        added, stale = _write(settings, path, _replace_document, vectors, emb, job.chunks, old_ids)
+        _write(settings, path, store.confirm, [c.chunk_id for c in job.chunks])
+        _write(settings, path, store.remove, stale)
+        report.chunks_added += added
+        report.chunks_removed += len(stale)
+        if job.old:
+            report.docs_updated += 1
+        else:
+            report.docs_added += 1
+    if progress:
+        progress(len(files), len(files), "")
+    report.vectors_s = time.perf_counter() - t
+
+
+def _items(chunks: list[Chunk]) -> list[tuple[str, str, str, dict[str, object]]]:
+    """What the lexical index stores per chunk: the same metadata Chroma stores."""
+    return [(c.chunk_id, c.text, c.index_text, {**c.metadata(), "text": c.text}) for c in chunks]
+
+
 def _replace_document(
     vectors: VectorIndex, emb: Embeddings, chunks: list[Chunk], old_ids: set[str]
-) -> tuple[int, int]:
-    """Upsert the document's chunks (reusing stored vectors), then delete its stale ones."""
+) -> tuple[int, list[str]]:
+    """Upsert the document's chunks (reusing stored vectors), then delete its stale ones.
+
+    Returns the number of chunks embedded and the stale ids deleted.
+    """
     new_ids = [c.chunk_id for c in chunks]
     reuse = vectors.embeddings_for([cid for cid in new_ids if cid in old_ids])
     fresh = [c for c in chunks if c.chunk_id not in reuse]
@@ -188,4 +286,4 @@ def _replace_document(
     vectors.upsert(chunks, [by_id[c.chunk_id] for c in chunks])
     stale = sorted(old_ids - set(new_ids))
     vectors.delete(stale)
-    return len(fresh), len(stale)
+    return len(fresh), stale
