@@ -228,6 +228,10 @@ class Anatomy:
     captions: list[Span] = field(default_factory=list)
     province: str = ""  # from the issuing body (NATIONAL for national bodies), else ""
     level: str = ""  # trung ương | tỉnh | huyện | xã | ""
+    # Verbatim text of the header and the signature block ({"header": Span(raw text, start, end)}):
+    # chunking keeps short upper-case lines as section names, not as passage text, so these parts
+    # may be in no chunk; a citation of them is made from this text, which is the file's own.
+    blocks: dict[str, Span] = field(default_factory=dict)
 
     # -- derived -------------------------------------------------------------------------
     @property
@@ -311,8 +315,8 @@ class Anatomy:
                 )
             elif k in ("parts", "captions"):
                 setattr(a, k, [Span.from_list(x) for x in v])
-            elif k == "table":
-                a.table = {kk: Span.from_list(vv) or Span("", 0, 0) for kk, vv in v.items()}
+            elif k in ("table", "blocks"):
+                setattr(a, k, {kk: Span.from_list(vv) or Span("", 0, 0) for kk, vv in v.items()})
             elif hasattr(a, k):
                 setattr(a, k, Span.from_list(v))
         return a
@@ -894,7 +898,25 @@ def parse(text: str) -> Anatomy:
             a.issuer = _span(text, a.authority.start, line_end)
     if a.table.get("co_quan") and not a.issuer:
         a.issuer = a.table["co_quan"]
+    _add_blocks(text, a)
     return a
+
+
+def _add_blocks(text: str, a: Anatomy) -> None:
+    head = [
+        x
+        for x in (
+            a.issuer, a.parent, a.motto, a.number, a.place, a.date, a.doc_type, a.summary, a.authority,
+            a.headline, a.published, a.dateline, a.agency, *a.table.values(),
+        )
+        if x is not None and x.end <= HEADER_CHARS
+    ]  # fmt: skip
+    if head:
+        s, e = min(x.start for x in head), max(x.end for x in head)
+        a.blocks["header"] = Span(text[s:e], s, e)
+    if a.signature:
+        s, e = a.signature.start, a.signature.end
+        a.blocks["signature"] = Span(text[s:e], s, e)
 
 
 def bare(text: str) -> str:
