@@ -16,18 +16,7 @@ def make_citation(n: int, passage: Passage, start: int | None = None, end: int |
     if not (passage.start <= s <= e <= passage.end):
         raise ValueError(f"span {s}:{e} is outside passage {passage.start}:{passage.end}")
     quote = passage.text[s - passage.start : e - passage.start]
-    return Citation(
-        n=n,
-        doc_id=passage.doc_id,
-        source=passage.source,
-        title=passage.title,
-        province=passage.province,
-        section=passage.section,
-        start=s,
-        end=e,
-        quote=quote,
-        passage=passage,
-    )
+    return Citation(n=n, start=s, end=e, quote=quote, passage=passage)
 
 
 def markers(text: str) -> list[int]:
@@ -55,10 +44,7 @@ def renumber(text: str, citations: list[Citation]) -> tuple[str, list[Citation]]
 
     out = MARKER.sub(sub, text)
     out = re.sub(r"\s+([.,;:])", r"\1", re.sub(r"[ \t]{2,}", " ", out)).strip()
-    kept = [
-        Citation(**{**by_n[old].__dict__, "n": new_n[old]})  # type: ignore[arg-type]
-        for old in order
-    ]
+    kept = [by_n[old].renumbered(new_n[old]) for old in order]
     return out, kept
 
 

@@ -1,13 +1,40 @@
-"""``dtbd`` command line: ingest, ask, eval, ui, serve."""
+"""``dtbd`` command line: ingest, ask, ui, serve — and commands other packages add.
+
+Other packages add subcommands through the ``dtbd.commands`` entry-point group (a function
+that receives argparse's subparsers), the way ``eval`` adds ``dtbd eval``; the built-ins use
+plain functions. Heavy libraries are imported inside the command that needs them, so
+``dtbd --help`` is instant, and ``dtbd ask`` asks a running ``dtbd serve`` / ``dtbd ui``
+when one answers (``--url``, or the default port) before loading the whole stack itself.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from importlib.metadata import entry_points
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from assistant.settings import Settings, get_settings
+from assistant.modes import MODE_NAMES
+
+if TYPE_CHECKING:
+    from assistant.settings import Settings
+
+PLUGIN_GROUP = "dtbd.commands"
+PROBE_TIMEOUT_S = 0.5  # a running server on loopback answers /health well within this
+ASK_TIMEOUT_S = 600.0  # an LLM draft on 2 cores can take minutes
+
+
+def _settings() -> Settings:
+    from assistant.settings import get_settings
+
+    return get_settings()
+
+
+def _error(message: str) -> int:
+    print(f"Lỗi: {message}", file=sys.stderr)
+    return 2
 
 
 def _progress_ingest(settings: Settings, paths: list[Path] | None) -> int:
@@ -45,41 +72,87 @@ def _progress_ingest(settings: Settings, paths: list[Path] | None) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    settings = get_settings()
     paths = [Path(p) for p in args.paths] or None
-    return _progress_ingest(settings, paths)
+    return _progress_ingest(_settings(), paths)
+
+
+def render_text(data: dict[str, Any]) -> str:
+    """An answer object (``Answer.to_json()``) as a person reads it in a terminal."""
+    lines = [data["answer"], ""]
+    for c in data.get("citations", []):
+        where = f" — {c['locator']}" if c.get("locator") else ""
+        lines.append(f"[{c['n']}] {c['title']} — {c['province']} — {c['source']} [{c['start']}:{c['end']}]{where}")
+        lines.append(f"    «{c['quote']}»")
+    return "\n".join(lines).rstrip()
+
+
+def _ask_server(url: str, body: dict[str, Any], settings: Settings, required: bool) -> dict[str, Any] | None:
+    """The answer from a running server, or None when none answers there (and ``required`` is off).
+
+    A server found on the default port is used only when it serves this same index (its
+    ``/health`` names the index by ``index_id``): another corpus's answers are never printed.
+    """
+    import httpx
+
+    auth = (settings.auth_user, settings.auth_password) if settings.auth_user and settings.auth_password else None
+    base = url.rstrip("/")
+    try:
+        with httpx.Client(auth=auth, timeout=PROBE_TIMEOUT_S) as client:
+            health = client.get(f"{base}/health")
+            health.raise_for_status()
+            if not required and health.json().get("index_id") != settings.index_id():
+                return None
+            r = client.post(f"{base}/ask", json=body, timeout=ASK_TIMEOUT_S)
+    except httpx.HTTPError as e:
+        if required:
+            raise RuntimeError(f"không gọi được máy chủ {base}: {e}") from e
+        return None
+    if r.status_code != 200:
+        detail = r.json().get("detail", r.text) if r.headers.get("content-type", "").startswith("application/json") else r.text
+        raise RuntimeError(f"máy chủ {base} trả lỗi {r.status_code}: {detail}")
+    data: dict[str, Any] = r.json()
+    return data
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from assistant.service import Assistant
+    question = (args.question or "").strip()
+    if not question:
+        return _error("câu hỏi trống — hãy nhập một câu hỏi, ví dụ: dtbd ask \"Nghệ An đào tạo bao nhiêu thạc sỹ?\"")
+    settings = _settings()
+    body = {"question": question, "mode": args.mode, "history": args.history or []}
+    data: dict[str, Any] | None = None
+    if not args.local:
+        url = args.url or f"http://127.0.0.1:{settings.port}"
+        try:
+            data = _ask_server(url, body, settings, required=bool(args.url))
+        except RuntimeError as e:
+            return _error(str(e))
+    if data is None:
+        from assistant.service import Assistant
+        from ingest.index import IndexError_
 
-    settings = get_settings()
-    bot = Assistant.from_settings(settings, ensure_index=True)
-    answer = bot.ask(args.question, mode=args.mode, history=args.history or [])
-    if args.json:
-        print(json.dumps(answer.to_json(), ensure_ascii=False))
-    else:
-        print(answer.render_text())
+        try:
+            bot = Assistant.from_settings(settings, require_documents=True)
+            data = bot.ask(question, mode=args.mode, history=args.history or []).to_json()
+        except IndexError_ as e:
+            return _error(str(e))
+        except ValueError as e:
+            return _error(str(e))
+    print(json.dumps(data, ensure_ascii=False) if args.json else render_text(data))
     return 0
-
-
-def cmd_eval(args: argparse.Namespace) -> int:
-    from eval.run import main as eval_main
-
-    return eval_main(args)
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
     from assistant.app import launch
 
-    launch(get_settings())
+    launch(_settings())
     return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from assistant.api import serve
 
-    serve(get_settings())
+    serve(_settings())
     return 0
 
 
@@ -93,25 +166,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     ask = sub.add_parser("ask", help="đặt một câu hỏi")
     ask.add_argument("question")
-    ask.add_argument("--mode", choices=["qa", "draft", "learn"], default="qa")
+    ask.add_argument("--mode", choices=MODE_NAMES, default="qa")
     ask.add_argument("--json", action="store_true", help="in một đối tượng JSON")
     ask.add_argument("--history", action="append", help="câu hỏi trước (lặp lại cho nhiều lượt)")
+    ask.add_argument("--url", default=None, help="hỏi máy chủ đang chạy ở địa chỉ này (vd. http://127.0.0.1:7860)")
+    ask.add_argument("--local", action="store_true", help="không hỏi máy chủ, tự mở chỉ mục")
     ask.set_defaults(func=cmd_ask)
-
-    ev = sub.add_parser("eval", help="chạy bộ đánh giá")
-    ev.add_argument("--gold", type=Path, default=None)
-    ev.add_argument("--json", type=Path, default=None, dest="json_out")
-    ev.add_argument("--html", type=Path, default=None, dest="html_out")
-    ev.add_argument("--limit", type=int, default=None, help="chỉ chạy N câu đầu")
-    ev.add_argument("--modes", default="qa,draft,learn")
-    ev.add_argument("--llm", choices=["local", "openai", "none"], default=None, help="ghi đè DTBD_LLM")
-    ev.set_defaults(func=cmd_eval)
 
     ui = sub.add_parser("ui", help="mở ứng dụng trò chuyện (Gradio)")
     ui.set_defaults(func=cmd_ui)
 
     srv = sub.add_parser("serve", help="chạy HTTP API (FastAPI)")
     srv.set_defaults(func=cmd_serve)
+
+    for ep in entry_points(group=PLUGIN_GROUP):  # e.g. eval.run:register adds `dtbd eval`
+        ep.load()(sub)
     return p
 
 

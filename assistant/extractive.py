@@ -250,7 +250,7 @@ _CENTRAL_RESOLUTION = re.compile(r"(?:Nghị quyết|Kết luận|Hội nghị) 
 
 def _docnum_figures(sentence: str) -> list[Figure]:
     """Regulations named in a sentence ("Quy định số 54", "Kế hoạch số 52-KH/BTCTW") as answers."""
-    from assistant.learn import REG_PATTERN
+    from assistant.glossary import REG_PATTERN
 
     out = []
     for m in _CENTRAL_RESOLUTION.finditer(sentence):

@@ -1,33 +1,32 @@
-"""LangChain pieces: prompts loaded from ``prompts/`` by name, and the generation chain.
+"""The only place an LLM writes: a LangChain chain (prompt files → chat model → text), streamed
+sentence by sentence, each sentence grounding-checked before anyone sees it.
 
-The LLM only ever sees numbered passages and the question; what it writes goes through
-the grounding check before anyone sees it (see ``assistant.service``).
+What the model writes is shown only when every figure, marker, province and period in it is
+backed by the passages it cites; otherwise the mode's verified extractive answer is shown, and
+why goes to ``Answer.notes`` (diagnostics, never the answer text).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from functools import lru_cache
+import time
+from dataclasses import dataclass
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable
 
+from assistant.citations import attribute_single_source, renumber
+from assistant.context import Context, Steps
+from assistant.figures import extract_figures
+from assistant.grounding import check
 from assistant.injection import strip_instructions
-from assistant.settings import PROJECT_ROOT
-from assistant.types import Passage
+from assistant.prompts import load_prompt
+from assistant.types import Answer, Citation, Passage
+from assistant.understanding import Query
 
-PROMPTS_DIR = PROJECT_ROOT / "prompts"
-
-
-@lru_cache(maxsize=32)
-def load_prompt(name: str) -> str:
-    """A prompt file's text (``prompts/<name>.md``)."""
-    path = PROMPTS_DIR / f"{name}.md"
-    if not path.exists():
-        raise FileNotFoundError(f"Thiếu tệp lời nhắc / missing prompt file: {path}")
-    return path.read_text(encoding="utf-8").strip()
+# Passages given to the model, in characters: prompt reading dominates on 2 cores (~50 tok/s).
+CONTEXT_BUDGET_CHARS = 1400
 
 
 def chat_prompt(mode: str) -> ChatPromptTemplate:
@@ -40,12 +39,8 @@ def build_chain(llm: BaseChatModel, mode: str) -> Runnable:
     return chat_prompt(mode) | llm | StrOutputParser()
 
 
-def refusal(detail: str = "") -> str:
-    return load_prompt("refusal").format(detail=f" ({detail})" if detail else "")
-
-
-def format_context(numbered: list[tuple[int, Passage, str]], max_chars: int = 1400) -> str:
-    """``[n] (Tỉnh) text`` lines, cut to a budget: prompt reading dominates on 2 cores."""
+def format_context(numbered: list[tuple[int, Passage, str]], max_chars: int = CONTEXT_BUDGET_CHARS) -> str:
+    """``[n] (Tỉnh) text`` lines, cut to a budget; instructions inside documents never reach the model."""
     lines = []
     budget = max_chars
     for n, p, text in numbered:
@@ -58,5 +53,74 @@ def format_context(numbered: list[tuple[int, Passage, str]], max_chars: int = 14
     return "\n".join(lines)
 
 
-def stream_chain(chain: Runnable, question: str, context: str) -> Iterator[str]:
-    yield from chain.stream({"question": question, "context": context})
+@dataclass
+class Requirements:
+    """What an LLM answer must contain beyond passing the grounding check."""
+
+    figure: str | None = None  # the canonical value of the extracted figure it must repeat
+    min_provinces: int = 0  # drafts: cite at least this many provinces
+
+
+def generate(
+    ctx: Context,
+    prompt: str,
+    q: Query,
+    items: list[tuple[int, Passage, str]],
+    citations: list[Citation],
+    fallback: Answer,
+    needs: Requirements | None = None,
+) -> Steps:
+    """Stream the LLM's answer from prompt ``prompt`` over ``items``; fall back when it fails a check."""
+    from assistant.llm import LLMUnavailable, llm_slot
+
+    llm = ctx.llm
+    assert llm is not None
+    needs = needs or Requirements()
+    chain = build_chain(llm, prompt)
+    context = format_context(items)
+    t = time.perf_counter()
+    buf = ""
+    shown = ""
+    try:
+        with llm_slot(ctx.settings):
+            for piece in chain.stream({"question": q.text, "context": context}):
+                buf += piece
+                cut = max(buf.rfind(". "), buf.rfind("\n"), buf.rfind("] "))
+                if cut > len(shown):
+                    candidate = buf[: cut + 1]
+                    g = check(attribute_single_source(candidate, citations), citations, q)
+                    if not g.ok:
+                        break
+                    shown = candidate
+                    yield shown, None
+    except LLMUnavailable as e:
+        fallback.notes.append(f"Mô hình ngôn ngữ chưa sẵn sàng: {e}")
+        yield "", fallback
+        return
+    ctx.timed("llm", t)
+    text = attribute_single_source(buf.strip(), citations)
+    text, cits = renumber(text, citations)
+    problems = list(check(text, cits, q).problems)
+    if not cits:
+        problems.append("không có trích dẫn")
+    if needs.figure is not None and needs.figure not in {f.value for f in extract_figures(text)}:
+        problems.append("thiếu số liệu của đoạn trích")
+    if needs.min_provinces and len({c.province for c in cits if c.province}) < needs.min_provinces:
+        problems.append(f"cần trích dẫn ít nhất {needs.min_provinces} tỉnh")
+    if "không có thông tin" in text.lower() and not fallback.refused:
+        problems.append("mô hình từ chối dù có đoạn trích")
+    if problems:
+        fallback.notes.append("Bản do mô hình soạn bị thay bằng bản trích nguyên văn: " + "; ".join(problems))
+        yield "", fallback
+        return
+    yield (
+        "",
+        Answer(
+            answer=text,
+            refused=False,
+            mode=fallback.mode,
+            citations=cits,
+            path="llm",
+            retrieved_sources=fallback.retrieved_sources,
+        ),
+    )

@@ -1,4 +1,5 @@
-"""Onboarding ("Tìm hiểu"): glossary mined from the corpus, regulations cited, document summaries."""
+"""What the "Tìm hiểu" mode knows about the corpus: abbreviations it defines or uses, the
+regulations it cites, and how to recognise questions about either (mined once per index load)."""
 
 from __future__ import annotations
 

@@ -16,12 +16,15 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
+from assistant.settings import Settings
 from assistant.types import Passage
 from assistant.understanding import Query, understand
 from ingest.index import LexicalIndex, VectorIndex
 from ingest.normalize import has_diacritics
 
 log = logging.getLogger(__name__)
+
+RRF_K = 60  # reciprocal-rank-fusion constant, as in Cormack et al. (2009); only for fusion="rrf"
 
 
 @dataclass
@@ -46,11 +49,29 @@ class HybridRetriever(BaseRetriever):
     vectors: VectorIndex
     lexical: LexicalIndex
     embeddings: Embeddings
-    k: int = 6
-    fusion: str = "weighted"
-    dense_weight: float = 0.7
-    candidates: int = 30
+    k: int
+    fusion: str
+    dense_weight: float
+    dense_weight_accentless: float
+    year_boost: float
+    candidates: int
     mode: str = "hybrid"  # hybrid | dense | lexical (for measuring)
+    dense_failures: int = 0  # searches answered from the lexical index alone (counted on /health)
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, vectors: VectorIndex, lexical: LexicalIndex, embeddings: Embeddings, **over: Any
+    ) -> HybridRetriever:
+        """The retriever with every knob from settings (``over`` replaces some, for measuring)."""
+        knobs: dict[str, Any] = {
+            "k": settings.top_k,
+            "fusion": settings.fusion,
+            "dense_weight": settings.dense_weight,
+            "dense_weight_accentless": settings.dense_weight_accentless,
+            "year_boost": settings.year_boost,
+            "candidates": settings.candidates,
+        }
+        return cls(vectors=vectors, lexical=lexical, embeddings=embeddings, **{**knobs, **over})
 
     # -- corpus facts -------------------------------------------------------------------
     def model_post_init(self, __context: Any) -> None:
@@ -123,9 +144,14 @@ class HybridRetriever(BaseRetriever):
                 dense = self.vectors.query(vec, n, where=self._where(scope))
             except Exception as e:  # vector store unreachable (e.g. Chroma server down): BM25 alone
                 log.warning("dense retrieval failed, answering from the lexical index: %s", e)
+                object.__setattr__(self, "dense_failures", self.dense_failures + 1)
                 dense = []
         # e5 reads accent-free Vietnamese poorly; BM25 over accent-free tokens does not care
-        weight = self.dense_weight if has_diacritics(query.text) else min(self.dense_weight, 0.3)
+        weight = (
+            self.dense_weight
+            if has_diacritics(query.text)
+            else min(self.dense_weight, self.dense_weight_accentless)
+        )
         fused = self._fuse(lex, dense, weight)
         fused = self._boost_years(fused, query)
         out = []
@@ -144,7 +170,7 @@ class HybridRetriever(BaseRetriever):
         if self.fusion == "rrf":
             for ranked in (lex, dense):
                 for rank, (cid, _) in enumerate(ranked):
-                    scores[cid] = scores.get(cid, 0.0) + 1.0 / (60 + rank + 1)
+                    scores[cid] = scores.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
         else:
             dw = self.dense_weight if dense_weight is None else dense_weight
             a = dw if lex and dense else (1.0 if dense else 0.0)
@@ -168,7 +194,7 @@ class HybridRetriever(BaseRetriever):
                 r = self.lexical.records[i]
                 period = str(r.meta.get("period", ""))
                 if any(str(a) in r.text or str(a) in period for a, _ in query.years):
-                    s += 0.15
+                    s += self.year_boost
             out.append((cid, s))
         return sorted(out, key=lambda kv: -kv[1])
 

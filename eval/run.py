@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from assistant.modes import MODE_NAMES
 from assistant.settings import PROJECT_ROOT, Settings, get_settings
 from eval.metrics import (
     THRESHOLDS,
@@ -143,16 +144,21 @@ def main(args: argparse.Namespace) -> int:
     from rich.progress import Progress
 
     from assistant.service import Assistant
+    from ingest.index import IndexError_
 
     settings: Settings = get_settings()
     if getattr(args, "llm", None):
         settings = settings.model_copy(update={"llm": args.llm})
     items = load_gold(args.gold or GOLD)
-    modes = set(str(getattr(args, "modes", "qa,draft,learn")).split(","))
+    modes = set(str(getattr(args, "modes", None) or ",".join(MODE_NAMES)).split(","))
     items = [i for i in items if i.mode in modes]
     if getattr(args, "limit", None):
         items = items[: args.limit]
-    bot = Assistant.from_settings(settings, ensure_index=True)
+    try:
+        bot = Assistant.from_settings(settings, require_documents=True)
+    except IndexError_ as e:
+        print(f"Lỗi: {e}", file=sys.stderr)
+        return 2
     texts = load_corpus_texts(settings.corpus_dir)
     with Progress(transient=True) as bar:
         task = bar.add_task("eval", total=len(items))
@@ -179,7 +185,23 @@ def main(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
-if __name__ == "__main__":
-    from assistant.cli import build_parser
+def register(sub: Any) -> None:
+    """Adds ``dtbd eval`` to the CLI (entry point ``dtbd.commands``: the CLI never imports eval)."""
+    ev = sub.add_parser("eval", help="chạy bộ đánh giá")
+    add_arguments(ev)
+    ev.set_defaults(func=main)
 
-    sys.exit(main(build_parser().parse_args(["eval", *sys.argv[1:]])))
+
+def add_arguments(ev: argparse.ArgumentParser) -> None:
+    ev.add_argument("--gold", type=Path, default=None)
+    ev.add_argument("--json", type=Path, default=None, dest="json_out")
+    ev.add_argument("--html", type=Path, default=None, dest="html_out")
+    ev.add_argument("--limit", type=int, default=None, help="chỉ chạy N câu đầu")
+    ev.add_argument("--modes", default=",".join(MODE_NAMES))
+    ev.add_argument("--llm", choices=["local", "openai", "none"], default=None, help="ghi đè DTBD_LLM")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(prog="python -m eval.run", description="Đánh giá Trợ lý ĐTBD")
+    add_arguments(parser)
+    sys.exit(main(parser.parse_args()))

@@ -65,10 +65,9 @@ class Chunk:
     end: int
     text: str
     index_text: str  # normalized title/section/lead + body: what is embedded and BM25-indexed
-    position: int
+    position: int = 0  # order in the document (0 for a record read back without it)
     doc_sha256: str = ""
     n_chunks: int = 0
-    anatomy: str = ""  # the document's anatomy JSON, on its first chunk only (key "anatomy")
     # Where the chunk sits in its file (stored in Chroma, so citations can name it):
     page: int = 0  # first PDF/image page of the chunk (1-based); 0 = not paged
     page_end: int = 0  # last page; equals ``page`` for a one-page chunk

