@@ -11,9 +11,10 @@ import yaml
 
 from ingest.anatomy import Anatomy, display_body
 from ingest.anatomy import parse as parse_anatomy
-from ingest.loaders import SUPPORTED_SUFFIXES, LoadError, load_file
+from ingest.loaders import SUPPORTED_SUFFIXES, LoadError
 from ingest.models import DocMeta, SourceDocument
 from ingest.provinces import dominant_province, find_provinces
+from ingest.sandbox import load_untrusted
 
 META_SUFFIX = ".meta.yaml"
 _PERIOD = re.compile(
@@ -136,7 +137,7 @@ def infer_meta(text: str, path: Path, loaded_title: str, side: dict[str, str]) -
 
 def load_document(path: Path, corpus_dir: Path, max_bytes: int) -> SourceDocument:
     """Load one file with its sidecar metadata (or metadata inferred from the text)."""
-    loaded = load_file(path, max_bytes)
+    loaded = load_untrusted(path, max_bytes)  # a child process under limits (ingest/sandbox.py)
     side = _read_sidecar(path)
     text = loaded.text
     meta = infer_meta(text, path, loaded.title or "", side)
