@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from assistant import glossary as glossary_mod
 from assistant.extractive import idf_table
@@ -72,6 +72,13 @@ class Context:
     llm_fn: Callable[[], BaseChatModel | None]
     want_llm: bool
     timings: dict[str, float] = field(default_factory=dict)
+    # Progress for a person watching a long answer: (stage, details). Stages: "search",
+    # "passages" (n, sources), "queue" (position in the LLM queue), "writing".
+    on_status: Callable[[str, dict[str, Any]], None] | None = None
+
+    def status(self, stage: str, **details: Any) -> None:
+        if self.on_status is not None:
+            self.on_status(stage, details)
 
     @property
     def idf(self) -> dict[str, float]:
@@ -84,7 +91,9 @@ class Context:
 
     def search(self, q: Query, scope: Scope, k: int | None = None) -> list[Passage]:
         t = time.perf_counter()
+        self.status("search")
         passages = self.search_fn(q, scope, k)
+        self.status("passages", n=len(passages), sources=list(dict.fromkeys(p.source for p in passages)))
         self.timings["retrieve"] = self.timings.get("retrieve", 0.0) + (time.perf_counter() - t) * 1000
         return passages
 

@@ -71,7 +71,7 @@ def generate(
     needs: Requirements | None = None,
 ) -> Steps:
     """Stream the LLM's answer from prompt ``prompt`` over ``items``; fall back when it fails a check."""
-    from assistant.llm import LLMUnavailable, llm_slot
+    from assistant.llm import LLMUnavailable, llm_slot, slot_stats
 
     llm = ctx.llm
     assert llm is not None
@@ -82,7 +82,9 @@ def generate(
     buf = ""
     shown = ""
     try:
+        ctx.status("queue", position=slot_stats(ctx.settings)["waiting"] + 1)
         with llm_slot(ctx.settings):
+            ctx.status("writing")
             for piece in chain.stream({"question": q.text, "context": context}):
                 buf += piece
                 cut = max(buf.rfind(". "), buf.rfind("\n"), buf.rfind("] "))

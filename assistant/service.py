@@ -23,7 +23,7 @@ from assistant.settings import Settings
 from assistant.types import Answer, DocInfo, Passage
 from assistant.understanding import Query, understand
 from ingest.embeddings import embedder_name, get_embeddings
-from ingest.index import IndexError_, LexicalIndex, VectorIndex, index_failure, sync_lexical
+from ingest.index import IndexError_, LexicalIndex, VectorIndex, generation, index_failure, sync_lexical
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -51,6 +51,8 @@ class Assistant:
         self._llm: BaseChatModel | None = None
         self._llm_loaded = False
         self._lock = threading.RLock()
+        self.reloads = 0  # times an index change by another process (or an upload) was picked up
+        self._generation = generation(settings)
         self._set_lexical(lexical)
 
     # -- construction -------------------------------------------------------------------
@@ -73,7 +75,11 @@ class Assistant:
         return cls(settings, vectors, lexical, emb)
 
     def _set_lexical(self, lexical: LexicalIndex) -> None:
-        retriever = HybridRetriever.from_settings(self.settings, self.vectors, lexical, self.embeddings)
+        old = getattr(self, "retriever", None)
+        retriever = HybridRetriever.from_settings(
+            self.settings, self.vectors, lexical, self.embeddings,
+            dense_failures=old.dense_failures if old is not None else 0,  # the count survives a reload
+        )
         passages = [Passage.from_record(r.chunk_id, r.text, r.index_text, r.meta) for r in lexical.records]
         corpus = Corpus.of(passages)
         with self._lock:  # swapped together: a question sees one index, old or new
@@ -84,10 +90,27 @@ class Assistant:
         return self.corpus.passages
 
     def reload(self) -> None:
-        """Pick up what another process (or an upload) added to the index."""
+        """Pick up what another process (or an upload) changed in the index, atomically: the
+        vector store is reopened (an embedded Chroma keeps a stale HNSW graph otherwise) and the
+        lexical index, passages and mined corpus facts are swapped together."""
         with self._lock:
+            stamp = generation(self.settings)
+            if not self.settings.chroma_url:
+                from chromadb.api.client import SharedSystemClient
+
+                SharedSystemClient.clear_system_cache()
+                self.vectors = VectorIndex(self.settings, embedder_name(self.embeddings))
             lexical, _ = sync_lexical(Path(self.settings.index_dir), self.vectors)
             self._set_lexical(lexical)
+            self._generation = stamp
+            self.reloads += 1
+
+    def refresh(self) -> bool:
+        """Reload when the index's generation stamp changed since it was read (cheap per request)."""
+        if generation(self.settings) == self._generation:
+            return False
+        self.reload()
+        return True
 
     def ingest(self, paths: list[Path], progress: Callable[[int, int, str], None] | None = None) -> IngestReport:
         """The explicit write path: ingest these files, then read the new index."""
@@ -125,6 +148,8 @@ class Assistant:
             "documents": len({p.doc_id for p in self.corpus.passages}),
             "chunks": len(self.corpus.passages),
             "dense_failures": self.retriever.dense_failures,
+            "reloads": self.reloads,
+            "generation": self._generation,
         }
 
     # -- public API -----------------------------------------------------------------------
@@ -152,13 +177,19 @@ class Assistant:
         provinces: list[str] | None = None,
         doc_ids: list[str] | None = None,
         use_llm: bool | None = None,
+        on_status: Callable[[str, dict[str, Any]], None] | None = None,
     ) -> Steps:
-        """Yields (verified text so far, None) while generating, then ("", final Answer)."""
+        """Yields (verified text so far, None) while generating, then ("", final Answer).
+
+        ``on_status(stage, details)`` hears progress ("search", "passages", "queue", "writing")
+        for a person watching a long answer; closing the generator stops the answer (and frees
+        the LLM slot)."""
         spec = get_mode(mode)
         question = (question or "").strip()
         if not question:
             raise ValueError("câu hỏi trống / empty question")
         t0 = time.perf_counter()
+        self.refresh()
         q = understand(question, history)
         with self._lock:
             retriever, corpus = self.retriever, self.corpus
@@ -168,6 +199,7 @@ class Assistant:
             search_fn=lambda query, scope, k: self._search(retriever, query, scope, k),
             llm_fn=lambda: self.llm,
             want_llm=self.settings.llm != "none" if use_llm is None else use_llm,
+            on_status=on_status,
         )
         ctx.timed("understand", t0)
         scope = retriever.scope_for(q, provinces, doc_ids)

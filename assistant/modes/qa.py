@@ -13,6 +13,7 @@ import time
 
 from assistant.citations import make_citation
 from assistant.context import Context, Steps
+from assistant.document_facts import answer_fact, intent_of
 from assistant.extractive import Scorer, best_extract, tokens
 from assistant.generation import Requirements, generate
 from assistant.modes import learn
@@ -40,12 +41,17 @@ def answer(ctx: Context, q: Query, scope: Scope) -> Steps:
     if scope.provinces and len(scope.provinces) >= 2 and q.kind not in ("general", "who", "where"):
         yield "", compare(ctx, q, scope)
         return
+    passages = ctx.search(q, scope)
+    if intent_of(q.text)[0]:  # "số hiệu / ngày ban hành / ai ký / căn cứ / Điều N …": the document's anatomy
+        fact = answer_fact(q, passages, ctx.corpus.in_scope(scope))
+        if fact is not None:
+            yield "", fact
+            return
     if q.kind in ("who", "general") and _BYLINE_Q.search(q.text):
         ans = signer(ctx, q, scope)
         if ans:
             yield "", ans
             return
-    passages = ctx.search(q, scope)
     t = time.perf_counter()
     ex = best_extract(q, passages, ctx.idf)
     ctx.timed("extract", t)
