@@ -66,7 +66,7 @@ _INTENTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "number",
         re.compile(
-            rf"\b(so hieu|so ky hieu|mang so|so van ban|(?:{_DOC_WORDS})\s+(?:so\s+)?(?:may|bao nhieu|gi)\b|"
+            rf"\b(so hieu|so ky hieu|mang so|so van ban|(?:{_DOC_WORDS})\s+so\s+(?:may|bao nhieu|gi)\b|"
             r"so may|so bao nhieu)"
         ),
     ),
@@ -136,6 +136,8 @@ def intent_of(question: str) -> tuple[str, int]:
         if name in ("date", "number") and _COUNT_NOUNS.search(key) and not re.search(_DOC_WORDS, key):
             continue  # "bao nhiêu học viên … năm nào": a figure question, not about a document
         if name == "date" and not re.search(rf"\b({_DOC_WORDS}|ban hanh|ky|bai bao|bai viet|dang)\b", key):
+            if re.search(r"\b(dien ra|khai giang|be giang|to chuc|hoi nghi|le)\b", key):
+                return "event", 0  # when did the reported event happen: a news page's dateline
             continue
         if name == "issuer" and not re.search(rf"\b({_DOC_WORDS}|ban hanh)\b", key):
             continue
@@ -188,6 +190,19 @@ def _named_in_question(question: str, docs: list[_Doc]) -> list[_Doc]:
     return hit
 
 
+def _cited_subject(d: _Doc, cits: list[Citation]) -> str:
+    """The subject with the citation of its number, so that the number in the answer is grounded:
+    "Quyết định số 240/QĐ.UB [1]"; a news page's headline is cited the same way."""
+    a = d.anatomy
+    span = a.number or a.table.get("so_hieu") if a.genre != "tin_bai" else a.headline
+    subject = _subject(a)
+    cit = d.cite(len(cits) + 1, span)
+    if cit is None:
+        return subject if not re.search(r"\d", subject) else (a.type_value or "Văn bản")
+    cits.append(cit)
+    return f"{subject} [{cit.n}]"
+
+
 def _subject(a: Anatomy) -> str:
     """ "Quyết định số 412/QĐ-SNV", "Kế hoạch số 118-KH/TU", "Bài báo «…»", "Văn bản"."""
     if a.genre == "tin_bai":
@@ -234,34 +249,72 @@ def _sentence_end(text: str, limit: int) -> int:
 def _number(d: _Doc, q: Query) -> Answer | None:
     a = d.anatomy
     span = a.number or a.table.get("so_hieu")
-    cit = d.cite(1, span)
-    if not cit or not span:
+    if span is None:
+        return None
+    whole = None
+    if a.summary:  # number and trích yếu in one citation, since the answer states both
+        lo, hi = min(span.start, a.summary.start), max(span.end, a.summary.end)
+        whole = d.cite(1, (lo, hi))
+    cit = whole or d.cite(1, span)
+    if not cit:
         return None
     kind = a.type_value or "Văn bản"
-    about = f" {a.summary.value[:1].lower()}{a.summary.value[1:]}" if a.summary else ""
-    issuer = f" của {display_body(a.issuer.value)}" if a.issuer else ""
-    return _ans(f"{kind}{issuer}{about} có số hiệu {cit.quote} [1].", [cit], q)
+    about = f" {a.summary.value[:1].lower()}{a.summary.value[1:]}" if a.summary and whole else ""
+    issuer = ""
+    if a.issuer and cit.start <= a.issuer.start and a.issuer.end <= cit.end:
+        issuer = f" của {display_body(a.issuer.value)}"
+    number = d.text_at(span.start, span.end)
+    return _ans(f"{kind}{issuer}{about} có số hiệu {number} [1].", [cit], q)
 
 
 def _date(d: _Doc, q: Query) -> Answer | None:
     a = d.anatomy
     if a.date:
-        span: tuple[int, int] = (a.place.start if a.place else a.date.start, a.date.end)
-        cit = d.cite(1, span) or d.cite(1, a.date)
+        lo = a.place.start if a.place else a.date.start
+        num = a.number
+        cit: Citation | None = None
+        if num:  # "Số: 412/QĐ-SNV … Đồng Hới, ngày 07 tháng 04 năm 2021": the subject and the date
+            cit = d.cite(1, (min(num.start, lo), max(num.end, a.date.end)))
+        cit = cit or d.cite(1, (lo, a.date.end)) or d.cite(1, a.date)
         if not cit:
             return None
-        where = f" tại {a.place.value}" if a.place and cit.start == a.place.start else ""
-        date_txt = d.text_at(a.date.start, a.date.end)
-        return _ans(f"{_subject(a)} được ban hành{where} {' '.join(date_txt.split())} [1].", [cit], q)
+        where = f" tại {a.place.value}" if a.place and cit.start <= a.place.start else ""
+        subject = _subject(a) if (num and cit.start <= num.start) or not num else (a.type_value or "Văn bản")
+        date_txt = " ".join(d.text_at(a.date.start, a.date.end).split())
+        return _ans(f"{subject} được ban hành{where} {date_txt} [1].", [cit], q)
     t = a.table.get("ngay_ban_hanh")
     if t:
-        cit = d.cite(1, t)
+        cits: list[Citation] = []
+        subject = _cited_subject(d, cits)
+        cit = d.cite(len(cits) + 1, t)
         if cit:
-            return _ans(f"{_subject(a)} được ban hành ngày {cit.quote} [1].", [cit], q)
+            return _ans(f"{subject} được ban hành ngày {cit.quote} [{cit.n}].", [*cits, cit], q)
+    if a.genre == "tin_bai":
+        return _event_date(d, q)
+    return None
+
+
+def _event_date(d: _Doc, q: Query) -> Answer | None:
+    """A news report's dateline dates its event: quote the lead sentence that opens with it."""
+    a = d.anatomy
+    if a.dateline:
+        holder = d.holder(a.dateline.start, a.dateline.end)
+        if holder is not None:
+            rest = holder.text[a.dateline.start - holder.start :]
+            m = re.search(r"[.!?](?=\s|$)", rest[:400])
+            end = a.dateline.start + (m.end() if m else len(rest[:400]))
+            cit = make_citation(1, holder, a.dateline.start, end)
+            sentence = " ".join(cit.quote.split())
+            head = (
+                f"Theo bài «{a.headline.value}»: "
+                if a.headline and not re.search(r"\d", a.headline.value)
+                else ""
+            )
+            return _ans(f"{head}{sentence.rstrip('.')} [1].", [cit], q)
     if a.published:
-        cit = d.cite(1, a.published)
-        if cit:
-            return _ans(f"{_subject(a)} được đăng ngày {_vn_date(a.published.value)} [1].", [cit], q)
+        pub = d.cite(1, a.published)
+        if pub:
+            return _ans(f"Bài báo được đăng ngày {_vn_date(a.published.value)} [1].", [pub], q)
     return None
 
 
@@ -273,8 +326,10 @@ def _vn_date(iso: str) -> str:
 def _signer(d: _Doc, q: Query) -> Answer | None:
     a = d.anatomy
     sig = a.signature
+    cits: list[Citation] = []
+    subject = _cited_subject(d, cits)
     if sig and sig.name:
-        cit = d.cite(1, (sig.start, sig.end)) or d.cite(1, sig.name)
+        cit = d.cite(len(cits) + 1, (sig.start, sig.end)) or d.cite(len(cits) + 1, sig.name)
         if not cit:
             return None
         pos = _position(sig.position.value) if sig.position else ""
@@ -284,12 +339,12 @@ def _signer(d: _Doc, q: Query) -> Answer | None:
             auth = f" ({marker[:1]}{marker[1:].lower()})" if marker else ""
             auth = re.sub(r"^\((\w+)/?(\w*)\.?", lambda m: "(" + m.group(0)[1:].upper(), auth)
         who = f"{pos} {sig.name.value}".strip()
-        return _ans(f"{_subject(a)} do {who} ký{auth} [1].", [cit], q)
+        return _ans(f"{subject} do {who} ký{auth} [{cit.n}].", [*cits, cit], q)
     t = a.table.get("nguoi_ky")
     if t:
-        cit = d.cite(1, t)
+        cit = d.cite(len(cits) + 1, t)
         if cit:
-            return _ans(f"{_subject(a)} do {t.value} ký [1].", [cit], q)
+            return _ans(f"{subject} do {t.value} ký [{cit.n}].", [*cits, cit], q)
     return None
 
 
@@ -297,11 +352,13 @@ def _author(d: _Doc, q: Query) -> Answer | None:
     a = d.anatomy
     if not a.byline:
         return None
-    cit = d.cite(1, a.byline)
+    cits: list[Citation] = []
+    subject = _cited_subject(d, cits)
+    cit = d.cite(len(cits) + 1, a.byline)
     if not cit:
         return None
     agency = f" ({a.agency.value})" if a.agency else ""
-    return _ans(f"{_subject(a)} do {a.byline.value}{agency} viết [1].", [cit], q)
+    return _ans(f"{subject} do {a.byline.value}{agency} viết [{cit.n}].", [*cits, cit], q)
 
 
 def _issuer(d: _Doc, q: Query) -> Answer | None:
@@ -309,44 +366,46 @@ def _issuer(d: _Doc, q: Query) -> Answer | None:
     if not a.issuer:
         return None
     cits: list[Citation] = []
-    c1 = d.cite(1, a.issuer)
+    subject = _cited_subject(d, cits)
+    c1 = d.cite(len(cits) + 1, a.issuer)
     if not c1:
         return None
     cits.append(c1)
     parent = ""
     if a.parent:
-        c2 = d.cite(2, a.parent)
+        c2 = d.cite(len(cits) + 1, a.parent)
         if c2:
             cits.append(c2)
-            parent = f", thuộc {display_body(a.parent.value)} [2]"
+            parent = f", thuộc {display_body(a.parent.value)} [{c2.n}]"
     level = " — văn bản cấp Trung ương" if a.province == NATIONAL else ""
-    return _ans(f"{_subject(a)} do {display_body(a.issuer.value)} ban hành [1]{parent}{level}.", cits, q)
+    return _ans(f"{subject} do {display_body(a.issuer.value)} ban hành [{c1.n}]{parent}{level}.", cits, q)
 
 
 def _effect(d: _Doc, q: Query) -> Answer | None:
     a = d.anatomy
-    subject = _subject(a)
+    cits: list[Citation] = []
+    subject = _cited_subject(d, cits)
     if a.effect:
-        cit = d.cite(1, a.effect)
+        cit = d.cite(len(cits) + 1, a.effect)
         if cit:
             clause = " ".join(cit.quote.split())
             m = re.search(r"có hiệu lực.*$", clause)
             if m:
-                text = f"{subject} {m.group()} [1]"
+                text = f"{subject} {m.group()} [{cit.n}]"
             else:  # "… thi hành Quyết định này kể từ ngày ký"
-                text = f"{subject} được thi hành kể từ ngày ký: «{clause}» [1]"
-            cits = [cit]
+                text = f"{subject} được thi hành kể từ ngày ký: «{clause}» [{cit.n}]"
+            cits.append(cit)
             if "ngày ký" in clause and a.date:
-                c2 = d.cite(2, a.date)
+                c2 = d.cite(len(cits) + 1, a.date)
                 if c2:
-                    text += f", tức {' '.join(c2.quote.split())} [2]"
+                    text += f", tức {' '.join(c2.quote.split())} [{c2.n}]"
                     cits.append(c2)
             return _ans(text + ".", cits, q)
     t = a.table.get("ngay_hieu_luc")
     if t:
-        cit = d.cite(1, t)
+        cit = d.cite(len(cits) + 1, t)
         if cit:
-            return _ans(f"{subject} có hiệu lực từ ngày {cit.quote} [1].", [cit], q)
+            return _ans(f"{subject} có hiệu lực từ ngày {cit.quote} [{cit.n}].", [*cits, cit], q)
     return None
 
 
@@ -354,6 +413,7 @@ def _bases(d: _Doc, q: Query) -> Answer | None:
     a = d.anatomy
     lines: list[str] = []
     cits: list[Citation] = []
+    subject = _cited_subject(d, cits)
     for b in a.bases[:MAX_BASES]:
         cit = d.cite(len(cits) + 1, b.span)
         if not cit:
@@ -361,10 +421,10 @@ def _bases(d: _Doc, q: Query) -> Answer | None:
         body = re.sub(r"^[-–•+\s]*Căn cứ\s+", "", " ".join(cit.quote.split())).rstrip(" ;,.")
         lines.append(f"- {body} [{cit.n}];")
         cits.append(cit)
-    if not cits:
+    if not lines:
         return None
     lines[-1] = lines[-1].rstrip(";") + "."
-    return _ans(f"{_subject(a)} được ban hành căn cứ:\n" + "\n".join(lines), cits, q)
+    return _ans(f"{subject} được ban hành căn cứ:\n" + "\n".join(lines), cits, q)
 
 
 def _article(d: _Doc, q: Query, n: int) -> Answer | None:
@@ -385,7 +445,10 @@ def _article(d: _Doc, q: Query, n: int) -> Answer | None:
     if not body:
         return None
     body = body if body.endswith(".") else body + "."
-    return _ans(f"Điều {n} của {_subject(a)} quy định: «{body[:-1]}» [1].", [cit], q)
+    cits: list[Citation] = []
+    subject = _cited_subject(d, cits)
+    cit = make_citation(len(cits) + 1, holder, cit.start, cit.end)
+    return _ans(f"Điều {n} của {subject} quy định: «{body[:-1]}» [{cit.n}].", [*cits, cit], q)
 
 
 def answer_fact(q: Query, passages: Sequence[Passage], corpus: Iterable[Passage] = ()) -> Answer | None:
@@ -403,7 +466,13 @@ def answer_fact(q: Query, passages: Sequence[Passage], corpus: Iterable[Passage]
     if not docs:
         return None
     named = _named_in_question(q.text, docs)
-    candidates = named or _of_asked_type(q.text, docs)[:1]
+    if not named and _NUMBER_IN_Q.search(q.text):
+        # a number that is no document's own names a document they cite ("Nghị định 101/2017/NĐ-CP")
+        return _referenced(q, intent, docs, passages)
+    typed = _of_asked_type(q.text, docs)
+    if not typed:
+        return None  # the question asks about a kind of document that is not here (a Tờ trình …)
+    candidates = named or typed[:1]
     for d in candidates:
         if intent == "article":
             ans = _article(d, q, n)
@@ -419,6 +488,8 @@ def answer_fact(q: Query, passages: Sequence[Passage], corpus: Iterable[Passage]
             ans = _issuer(d, q)
         elif intent == "date":
             ans = _date(d, q)
+        elif intent == "event":
+            ans = _event_date(d, q) if d.anatomy.genre == "tin_bai" else None
         else:
             ans = _number(d, q)
         if ans is not None:
@@ -427,20 +498,38 @@ def answer_fact(q: Query, passages: Sequence[Passage], corpus: Iterable[Passage]
     return None
 
 
+def _referenced(q: Query, intent: str, docs: list[_Doc], passages: Sequence[Passage]) -> Answer | None:
+    """The date of a document that a legal basis cites, read from that basis; else None."""
+    if intent != "date":
+        return None
+    wanted = {re.sub(r"\W", "", x).lower() for x in _NUMBER_IN_Q.findall(q.text)}
+    for d in docs:
+        for b in d.anatomy.bases:
+            for r in b.refs:
+                if r.number and r.date and re.sub(r"\W", "", r.number).lower() in wanted:
+                    cit = d.cite(1, (r.start, r.end))
+                    if cit is None:
+                        continue
+                    ans = _ans(f"{r.doc_type} số {r.number} được ban hành ngày {r.date} [1].", [cit], q)
+                    ans.retrieved_sources = [p.source for p in passages]
+                    return ans
+    return None
+
+
 def _of_asked_type(question: str, docs: list[_Doc]) -> list[_Doc]:
     """The documents of the type the question names ("quyết định", "bài báo" …), best first;
     all of them when it names none or none is of that type. Only the first is answered from:
     a fact read from another document than the one asked about would be a wrong answer."""
     key = _plain(question)
-    m = re.search(rf"\b({_DOC_WORDS}|bai bao|bai viet|tin)\b", key)
+    m = re.search(rf"\b({_DOC_WORDS}|bai bao|bai viet)\b", key)
     if not m:
         return docs
     word = m.group(1)
-    news = word in ("bai bao", "bai viet", "tin")
+    news = word in ("bai bao", "bai viet")
     same = [
         d
         for d in docs
         if (d.anatomy.genre == "tin_bai") == news
         and (news or word == "van ban" or _plain(d.anatomy.type_value) == word)
     ]
-    return same or docs
+    return same

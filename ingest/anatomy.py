@@ -399,6 +399,8 @@ def _iso_slash(s: str) -> str:
 def type_of_symbol(number: str) -> str:
     """ "875/QĐ-BNV" → "Quyết định"; "225-KH/TU" → "Kế hoạch"; "5673/BNV-CCVC" → "Công văn"."""
     parts = re.split(r"[/\-–.]", number)
+    if re.match(r"\d+-QĐ/", number):
+        return ""  # Hướng dẫn 36: a Party "QĐ" is a Quyết định or a Quy định; the symbol cannot tell
     for p in parts[1:]:
         if p in SYMBOL_TYPES:
             return SYMBOL_TYPES[p]

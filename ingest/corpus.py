@@ -94,6 +94,10 @@ def infer_province(anatomy: Anatomy, title: str, path: Path, text: str) -> str:
     return dominant_province(text)
 
 
+# A first line longer than this is a paragraph, not a title.
+TITLE_MAX = 160
+
+
 def _period(text: str, anat: Anatomy) -> str:
     """The period a document covers; for a văn bản its legal bases' years are other documents' years."""
     if anat.genre != "van_ban":
@@ -110,10 +114,14 @@ def infer_meta(text: str, path: Path, loaded_title: str, side: dict[str, str]) -
     anat = parse_anatomy(text)
     first_line = next((ln.strip() for ln in text.split("\n") if ln.strip()), path.stem)
     anat_title = anat.title()
-    if anat.genre == "van_ban" and anat_title:
+    if anat_title:  # a văn bản's type + number + trích yếu, a news page's headline
         title = anat_title
-    else:
-        title = loaded_title or anat_title or first_line[:160]
+    elif loaded_title:
+        title = loaded_title
+    elif len(first_line) <= TITLE_MAX:
+        title = first_line
+    else:  # the text opens with its first paragraph: the file's name says more than a cut sentence
+        title = path.stem
     title = side.get("title") or title
     date = ""
     if anat.date:

@@ -75,7 +75,8 @@ def test_signer_is_the_name_under_the_signature(bot: Any) -> None:
     ans = _fact(bot, "Ai ký Quyết định 412/QĐ-SNV?")
     assert ans is not None
     assert "Trương Khắc Duy" in ans.answer and "Phó Giám đốc" in ans.answer
-    assert ans.answer.startswith("Quyết định số 412/QĐ-SNV do")
+    assert ans.answer.startswith("Quyết định số 412/QĐ-SNV [1] do")
+    assert ans.citations[0].quote == "412/QĐ-SNV"  # the number the answer names is cited too
     assert "(Đã ký)" not in ans.answer
     _check_citations(ans)
 
@@ -135,7 +136,10 @@ def test_legal_bases_are_other_documents(bot: Any) -> None:
     ans = _fact(bot, "Quyết định 1452/QĐ-BNV căn cứ vào những văn bản nào?")
     assert ans is not None
     assert "34/2017/NĐ-CP" in ans.answer and "101/2017/NĐ-CP" in ans.answer
-    assert len(ans.citations) == 2
+    assert [c.quote.split()[:3] for c in ans.citations[1:]] == [
+        ["Căn", "cứ", "Nghị"],
+        ["Căn", "cứ", "Nghị"],
+    ]  # one citation per basis, after the one of the document's own number
     _check_citations(ans)
 
 
