@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-16)
 
-.PHONY: install index run test test-fast browser eval eval-llm bench lint serve
+.PHONY: install index run test test-fast browser eval eval-llm bench lint serve eval-real-dev eval-genres
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -42,6 +42,19 @@ eval: index
 
 eval-llm: index
 	$(BIN)/dtbd eval --llm local --json var/eval/llm.json --html var/eval/llm.html
+
+# Documents nobody here wrote (issue 10): each set gets its own index; only its .txt files are ingested.
+REAL_DEV ?= ../shared/real-dev
+eval-real-dev: install
+	@if [ ! -d "$(REAL_DEV)" ]; then echo "eval-real-dev: SKIPPED, $(REAL_DEV) is not present"; exit 0; fi; \
+	export DTBD_CORPUS_DIR=$(REAL_DEV) DTBD_INDEX_DIR=var/index-real-dev; \
+	$(BIN)/dtbd ingest $(REAL_DEV)/*.txt && \
+	$(BIN)/dtbd eval --llm none --gold eval/gold_real_dev.yaml --json var/eval/real-dev.json --html var/eval/real-dev.html
+
+eval-genres: install
+	export DTBD_CORPUS_DIR=tests/fixtures/genres DTBD_INDEX_DIR=var/index-genres; \
+	$(BIN)/dtbd ingest tests/fixtures/genres/*.txt && \
+	$(BIN)/dtbd eval --llm none --gold eval/gold_genres.yaml --json var/eval/genres.json --html var/eval/genres.html
 
 bench: install
 	$(BIN)/python -m eval.bench
