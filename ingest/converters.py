@@ -42,12 +42,22 @@ class ConverterLimits:
 
 
 def _limit_child(limits: ConverterLimits) -> Callable[[], None]:
+    cpu = int(limits.timeout_s) + 5
+    wanted = (
+        (resource.RLIMIT_AS, limits.memory_bytes),
+        (resource.RLIMIT_CPU, cpu),
+        (resource.RLIMIT_FSIZE, limits.max_output_bytes),
+        (resource.RLIMIT_CORE, 0),
+    )
+
     def apply() -> None:  # runs in the child between fork and exec
-        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
-        cpu = int(limits.timeout_s) + 5
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.max_output_bytes, limits.max_output_bytes))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        for kind, value in wanted:
+            _, hard = resource.getrlimit(kind)
+            if (
+                hard != resource.RLIM_INFINITY
+            ):  # already limited (e.g. inside ingest's sandbox): never raise it
+                value = min(value, hard)
+            resource.setrlimit(kind, (value, value))
 
     return apply
 

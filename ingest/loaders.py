@@ -473,9 +473,28 @@ class _DocxFonts:
                 else:
                     self.legacy_runs += 1
                     parts.append(
-                        legacy_encoding.convert(run.text, encoding, legacy_encoding.is_uppercase_font(font))
+                        legacy_encoding.convert(
+                            _legacy_run_text(run), encoding, legacy_encoding.is_uppercase_font(font)
+                        )
                     )
         return "".join(parts)
+
+
+def _legacy_run_text(run: Any) -> str:
+    """A run's text with <w:softHyphen/> kept as U+00AD: in TCVN3 byte 0xAD is the letter "ư",
+    which Word and LibreOffice store as an optional hyphen (python-docx's ``run.text`` drops it)."""
+    from docx.oxml.ns import qn
+
+    soft = qn("w:softHyphen")
+    if run._r.find(soft) is None:
+        return str(run.text)
+    parts: list[str] = []
+    for child in run._r.iterchildren():
+        if child.tag == soft:
+            parts.append("\u00ad")
+        elif child.tag == qn("w:t"):
+            parts.append(child.text or "")
+    return "".join(parts)
 
 
 def _style_font(style: Any) -> str | None:

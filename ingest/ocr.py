@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -52,12 +53,21 @@ def recognise(path: Path, image: Path, workdir: Path) -> tuple[str, float]:
     return parse_tsv(proc.stdout.decode("utf-8", "replace"))
 
 
+_SENTENCE_END = ".!?…:;"
+
+
 def parse_tsv(tsv: str) -> tuple[str, float]:
-    """Text and mean word confidence from Tesseract's TSV: words joined by spaces, lines by
-    newlines, paragraphs by blank lines (what the chunker splits on)."""
-    paragraphs: list[list[list[str]]] = []
-    keys: tuple[str, str, str] | None = None
-    line_key: str | None = None
+    """Text and mean word confidence from Tesseract's TSV.
+
+    Words are joined by spaces. A printed line that wraps a sentence (it does not end in
+    sentence punctuation and the next line starts with a lowercase letter or a digit — a
+    Vietnamese sentence never starts lowercase) is joined to the next with a space, so the
+    chunker sees the sentence whole; other lines end with a newline; text blocks are
+    separated by a blank line.
+    """
+    blocks: list[list[str]] = []
+    block_key: tuple[str, str] | None = None
+    line_key: tuple[str, ...] | None = None
     confs: list[float] = []
     for row in csv.DictReader(io.StringIO(tsv), delimiter="\t", quoting=csv.QUOTE_NONE):
         if row.get("level") != "5":
@@ -70,16 +80,24 @@ def parse_tsv(tsv: str) -> tuple[str, float]:
         if not word or conf < 0:
             continue
         confs.append(conf)
-        para = (row["page_num"], row["block_num"], row["par_num"])
-        if para != keys:
-            paragraphs.append([])
-            keys, line_key = para, None
-        if row["line_num"] != line_key:
-            paragraphs[-1].append([])
-            line_key = row["line_num"]
-        paragraphs[-1][-1].append(word)
-    text = "\n\n".join("\n".join(" ".join(line) for line in para) for para in paragraphs)
-    return text, (sum(confs) / len(confs) if confs else 0.0)
+        key = (row["page_num"], row["block_num"])
+        if key != block_key:
+            blocks.append([])
+            block_key, line_key = key, None
+        this_line = (row["page_num"], row["block_num"], row["par_num"], row["line_num"])
+        if this_line != line_key:
+            blocks[-1].append(word)
+            line_key = this_line
+        else:
+            blocks[-1][-1] += " " + word
+    paragraphs: list[str] = []
+    for lines in blocks:
+        out = lines[0]
+        for line in lines[1:]:
+            wraps = out[-1] not in _SENTENCE_END and (line[0].islower() or line[0].isdigit())
+            out += (" " if wraps else "\n") + line
+        paragraphs.append(out)
+    return "\n\n".join(paragraphs), (sum(confs) / len(confs) if confs else 0.0)
 
 
 def _too_many_pages(path: Path, n: int) -> LoadError:
@@ -166,7 +184,10 @@ def ocr_image_file(path: Path, data: bytes, on_page: PageFn | None = None) -> li
     from PIL import Image, ImageSequence, UnidentifiedImageError
 
     try:
-        with Image.open(io.BytesIO(data)) as image:  # reads the header only
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the pixel check is ours
+            image = Image.open(io.BytesIO(data))  # reads the header only
+        with image:
             frames = getattr(image, "n_frames", 1)
             if frames > MAX_OCR_PAGES:
                 raise _too_many_pages(path, frames)
@@ -191,7 +212,9 @@ def ocr_image_file(path: Path, data: bytes, on_page: PageFn | None = None) -> li
                 return out
     except LoadError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError, SyntaxError) as exc:
+    except Image.DecompressionBombError as exc:  # Pillow's own guard fired before ours could
+        raise LoadError(path, "ảnh quá lớn để OCR", f"image too large to OCR: {describe(exc)}") from exc
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise LoadError(
             path, "tệp ảnh hỏng hoặc không đọc được", f"corrupt or unreadable image: {describe(exc)}"
         ) from exc

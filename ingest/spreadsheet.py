@@ -216,6 +216,15 @@ def _distinct(values: list[str]) -> list[str]:
     return out
 
 
+def _header(parts: list[str]) -> str:
+    """A column header from its levels, top to bottom; a bare year reads "năm 2021" (a year
+    column of a Vietnamese table), so the year is never taken for a figure."""
+    words = " ".join(parts)
+    if _YEAR.match(words):
+        return f"năm {words}"
+    return words
+
+
 def _table_lines(sheet: _Sheet) -> list[tuple[str, TextSpan]]:
     rows = [i for i, row in enumerate(sheet.rows) if any(c.text for c in row)]
     if not rows:
@@ -233,7 +242,7 @@ def _table_lines(sheet: _Sheet) -> list[tuple[str, TextSpan]]:
     while k < len(rows) and width > 1 and len(_distinct([c.text for c in grid[rows[k]][:width]])) == 1:
         titles.append(_distinct([c.text for c in grid[rows[k]][:width]])[0])
         k += 1
-    title = " – ".join(titles) or f"Bảng «{sheet.name}»"
+    table_title = " – ".join(titles)
     pieces.append(
         (
             f"Bảng «{sheet.name}»: {' – '.join(titles)}" if titles else f"Bảng «{sheet.name}»",
@@ -264,27 +273,38 @@ def _table_lines(sheet: _Sheet) -> list[tuple[str, TextSpan]]:
         return pieces
 
     col_header = [
-        " ".join(_distinct([grid[i][j].text for i in headers])) or _col_letter(j) for j in range(width)
+        _header(_distinct([grid[i][j].text for i in headers])) or _col_letter(j) for j in range(width)
     ]
+    # The header row itself, as a line: shown with the rows in the sources panel, and it puts the
+    # table's title before the first data row as before every other one.
+    lead = f"{table_title}: " if table_title else ""
+    pieces.append((f"{lead}các cột {' | '.join(col_header)}.", span(headers[0], headers[-1])))
     stt = [bool(_STT.match(col_header[j])) for j in range(width)]
     labels: list[int] = []
     for j in range(width):
         texty = sum(1 for i in data if grid[i][j].text and not grid[i][j].numeric)
-        if stt[j] or texty * 2 >= len(data):
+        years = all(_YEAR.match(grid[i][j].text) for i in data if grid[i][j].text)
+        if stt[j] or texty * 2 >= len(data) or (j == 0 and years):  # a first column of years is the time axis
             labels.append(j)
         else:
             break
     for i in data:
         row = grid[i][:width]
-        label_parts = [row[j].text for j in labels if not stt[j] and row[j].text]
-        label_head = [col_header[j] for j in labels if not stt[j] and row[j].text]
-        if len(label_parts) == 1 and label_head and label_head[0] != _col_letter(labels[0]):
-            label = f"{label_head[0]} {label_parts[0]}"  # "Xếp loại Giỏi"
-        else:
+        own = [j for j in labels if not stt[j] and row[j].text]
+        label_parts = [row[j].text for j in own]
+        merged = any(row[j] is row[k] for j in own for k in range(width) if k != j)
+        if len(own) == 1 and not merged and col_header[own[0]] != _col_letter(own[0]):
+            label = f"{col_header[own[0]]} {label_parts[0]}"  # "Xếp loại Giỏi", "Năm 2022"
+        else:  # a summary row whose label spans the label columns ("Tổng cộng") stands alone
             label = " – ".join(_distinct(label_parts))
-        figures = [f"{col_header[j]}: {row[j].text}" for j in range(width) if j not in labels and row[j].text]
-        if not figures:
-            continue
-        head = f"{title}: {label}" if label else title
-        pieces.append((f"{head}; " + "; ".join(figures) + ".", span(i, i)))
+        # Each figure's clause carries the table title, its row label and column header.
+        prefix = f"{table_title} – " if table_title else ""
+        suffix = f" – {label}" if label else ""
+        figures = [
+            f"{prefix}{col_header[j]}: {row[j].text}{suffix}"
+            for j in range(width)
+            if j not in labels and row[j].text
+        ]
+        if figures:
+            pieces.append(("; ".join(figures) + ".", span(i, i)))
     return pieces
