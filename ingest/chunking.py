@@ -273,7 +273,6 @@ def chunk_document(doc: SourceDocument, max_chars: int = 700, min_chars: int = 1
                 doc_sha256=doc.sha256,
                 n_chunks=len(merged),
                 anatomy=meta.anatomy if pos == 0 else "",
-                anatomy=meta.anatomy if pos == 0 else "",
                 page=place.page,
                 page_end=place.page_end,
                 ocr_conf=place.ocr_conf,
