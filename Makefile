@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-16)
 
-.PHONY: install index run test test-fast browser eval eval-llm bench lint serve eval-real-dev eval-genres
+.PHONY: install sysdeps index run test test-fast browser eval eval-llm bench lint serve eval-real-dev eval-genres
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -12,7 +12,23 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[model,st-test,dev]'
 	rm -f $(VENV)/.installed-* && touch $@
 
-install: $(STAMP)
+install: sysdeps $(STAMP)
+
+# Converters for the office formats (Debian packages; needs root or sudo; skipped when present):
+# LibreOffice for .doc, Ghostscript + Tesseract with its Vietnamese model for scans, DejaVu fonts
+# for the tests' rendered scans.
+SYSDEPS_MISSING = $(strip \
+  $(if $(shell command -v soffice),,libreoffice-writer-nogui) \
+  $(if $(shell command -v gs),,ghostscript) \
+  $(if $(shell command -v tesseract),,tesseract-ocr) \
+  $(if $(wildcard /usr/share/tesseract-ocr/*/tessdata/vie.traineddata),,tesseract-ocr-vie) \
+  $(if $(wildcard /usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf),,fonts-dejavu-core))
+sysdeps:
+	@if [ -n "$(SYSDEPS_MISSING)" ]; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  echo "apt-get install $(SYSDEPS_MISSING)"; \
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSDEPS_MISSING) >/dev/null; \
+	fi
 
 # Ingest corpus/ into the index (a no-op when nothing changed), then start the chat app.
 index: install
