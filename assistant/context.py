@@ -75,6 +75,8 @@ class Context:
     # Progress for a person watching a long answer: (stage, details). Stages: "search",
     # "passages" (n, sources), "queue" (position in the LLM queue), "writing".
     on_status: Callable[[str, dict[str, Any]], None] | None = None
+    # e5 cosine of two texts (a second signal for draft-bullet support); None: words only
+    similarity: Callable[[str, str], float] | None = None
 
     def status(self, stage: str, **details: Any) -> None:
         if self.on_status is not None:

@@ -200,6 +200,7 @@ class Assistant:
             llm_fn=lambda: self.llm,
             want_llm=self.settings.llm != "none" if use_llm is None else use_llm,
             on_status=on_status,
+            similarity=self._similarity,
         )
         ctx.timed("understand", t0)
         scope = retriever.scope_for(q, provinces, doc_ids)
@@ -210,6 +211,13 @@ class Assistant:
                 ans.mode = spec.name
                 ans.timings_ms = {**ctx.timings, "total": (time.perf_counter() - t0) * 1000}
             yield text, ans
+
+    def _similarity(self, a: str, b: str) -> float:
+        with self._lock:
+            va, vb = self.embeddings.embed_documents([a, b])
+        dot = sum(x * y for x, y in zip(va, vb, strict=True))
+        norm = (sum(x * x for x in va) * sum(y * y for y in vb)) ** 0.5
+        return float(dot / norm) if norm else 0.0
 
     def _search(self, retriever: HybridRetriever, q: Query, scope: Scope, k: int | None) -> list[Passage]:
         with self._lock:  # the C embedding engine and Chroma's client are shared by threads

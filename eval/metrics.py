@@ -67,6 +67,7 @@ __all__ = [
     "ItemResult",
     "aggregate",
     "check_thresholds",
+    "gate",
     "expected_figure_values",
     "fold",
     "is_figure_only",
@@ -104,6 +105,10 @@ THRESHOLDS: dict[str, tuple[str, float]] = {
     "refusal_accuracy": (">=", 0.9),
     "grounding_violations": ("==", 0),
 }
+# Drafts are pasted into reports: every bullet must be backed by the span it cites (issue 12).
+# They apply to any run that produced draft bullets (and, for point_attribution, found gold points).
+DRAFT_THRESHOLDS: dict[str, tuple[str, float]] = {"bullet_support": ("==", 1.0)}
+POINT_THRESHOLDS: dict[str, tuple[str, float]] = {"point_attribution": ("==", 1.0)}
 
 _FILLER = {"ngay", "so", "hon", "tren", "khoang", "gan", "nam", "thang", "dat", "ti le", "tu", "den", "va"}
 
@@ -196,6 +201,15 @@ class GoldError(ValueError):
     """A gold file that does not follow the schema; the message names the offending entry."""
 
 
+class DraftPoint(BaseModel):
+    """A measure a draft may contain, and the province whose document it comes from."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    phrase: str = Field(min_length=8)  # words of the measure, literally in the province's document
+    province: str
+
+
 class GoldItem(BaseModel):
     """One gold question (see the schema in ``eval/gold.yaml``'s header)."""
 
@@ -210,6 +224,7 @@ class GoldItem(BaseModel):
     refuse: bool = False
     history: list[str] = Field(default_factory=list)
     min_provinces: int = Field(default=0, ge=0)
+    points: list[DraftPoint] = Field(default_factory=list)
 
     @field_validator("expected", "sources", "history")
     @classmethod
@@ -332,15 +347,21 @@ class ItemResult:
     provinces_ok: bool | None
     latency_ms: float | None
     reasons: list[str] = field(default_factory=list)
+    bullets: int = 0  # draft bullets (lines "- … [n]") in the answer
+    bullets_supported: int = 0  # of those, the ones their cited spans support
+    points_found: int = 0  # gold points that appear in the draft
+    points_attributed: int = 0  # of those, credited to a document of the gold province
 
     @property
     def ok(self) -> bool:
-        """Passed every hard check (figures, refusal, grounding, provinces)."""
+        """Passed every hard check (figures, refusal, grounding, provinces, bullet support)."""
         return (
             self.figure_ok is not False
             and self.refusal_ok
             and self.grounding_violations == 0
             and self.provinces_ok is not False
+            and self.bullets_supported == self.bullets
+            and self.points_attributed == self.points_found
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -477,12 +498,40 @@ def score_item(
         if not provinces_ok:
             reasons.append(f"cites {len(provs)} province(s), needs {item.min_provinces}")
 
+    # draft bullets: each backed by the spans it cites; gold points credited to the right province
+    bullets = supported = 0
+    found = attributed = 0
+    if item.mode == "draft" and not ans.refused:
+        by_n = {c.n: c for c in ans.citations}
+        for line in answer.split("\n"):
+            cited = [by_n[n] for n in sorted(_markers(line)) if n in by_n]
+            if not line.lstrip().startswith("-") or not _markers(line):
+                continue
+            bullets += 1
+            why = bullet_unsupported(line, cited)
+            if why:
+                reasons.append(f"bullet not supported by its citation ({why}): {line[:80]}…")
+            else:
+                supported += 1
+            for point in item.points:
+                if fold(point.phrase) in fold(line):
+                    found += 1
+                    provs = {fold(c.province) for c in cited}
+                    if fold(point.province) in provs:
+                        attributed += 1
+                    else:
+                        reasons.append(f"point {point.phrase[:40]!r} credited to {sorted(provs)}, not {point.province}")
+
     return ItemResult(
         id=item.id,
         kind=item.kind,
         mode=item.mode,
         refuse_expected=item.refuse,
         refused=ans.refused,
+        bullets=bullets,
+        bullets_supported=supported,
+        points_found=found,
+        points_attributed=attributed,
         figure_ok=figure_ok,
         citation_precision=citation_precision,
         citation_recall=citation_recall,
@@ -505,6 +554,41 @@ def score_item(
 def _mean(xs: Iterable[float | bool | None]) -> float | None:
     vals = [float(x) for x in xs if x is not None]
     return sum(vals) / len(vals) if vals else None
+
+
+def _ratio(a: int, b: int) -> float | None:
+    return a / b if b else None
+
+
+# A draft bullet is supported when this share of its content syllables is in the spans it cites.
+BULLET_WORD_SUPPORT = 0.8
+_BULLET_MARK = re.compile(r"\s*\[\d{1,2}\]")
+_BULLET_ATTRIBUTION = re.compile(r"\s*\([^()]{2,60}\)\s*$")
+_SYLL = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
+_FUNCTION_WORDS = frozenset(
+    ["va", "cua", "cac", "nhung", "cho", "trong", "voi", "de", "duoc", "la", "co", "da", "se", "dang", "nay", "do", "theo", "tu", "tai", "ve", "mot", "nhu", "thi", "ma", "nen", "cung", "rat", "hon", "nhat", "vao", "ra", "tren", "duoi", "khi", "neu", "boi", "hoac", "hay", "cung", "viec"]
+)
+
+
+def bullet_unsupported(line: str, cited: list[AnswerCitation]) -> str:
+    """Why a draft bullet is not backed by its cited spans ("" when it is).
+
+    Measured independently of the assistant's own check: content syllables (accent-free, without
+    function words and the cited provinces' names) mostly in the quotes, every figure in them,
+    and no province named that is not the cited documents'."""
+    if not cited:
+        return "no citation"
+    quotes = "\n".join(c.quote for c in cited)
+    body = _BULLET_ATTRIBUTION.sub("", _BULLET_MARK.sub("", line.strip().lstrip("-•* ")).rstrip(" ."))
+    own = {w for c in cited for w in _SYLL.findall(fold(c.province))}
+    words = [w for w in _SYLL.findall(fold(body)) if w not in _FUNCTION_WORDS and w not in own]
+    if ungrounded_figures(body, [quotes]):
+        return "figure not in the cited span"
+    have = set(_SYLL.findall(fold(quotes + "\n" + " ".join(c.title for c in cited))))
+    share = sum(w in have for w in words) / len(words) if words else 1.0
+    if share < BULLET_WORD_SUPPORT:
+        return f"{share:.0%} of its words in the cited span"
+    return ""
 
 
 def _percentile(xs: list[float], q: float) -> float | None:
@@ -543,6 +627,11 @@ def aggregate(results: list[ItemResult], k: int = 5) -> dict[str, Any]:
         "false_refusal_rate": _mean(r.refused for r in answerable),
         "grounding_violations": sum(r.grounding_violations for r in results),
         "provinces_ok": _mean(r.provinces_ok for r in results),
+        "bullet_support": _ratio(sum(r.bullets_supported for r in results), sum(r.bullets for r in results)),
+        "bullets": sum(r.bullets for r in results),
+        "point_attribution": _ratio(
+            sum(r.points_attributed for r in results), sum(r.points_found for r in results)
+        ),
         "latency_ms": {
             mode: {"n": len(v), "p50": _percentile(v, 50), "p95": _percentile(v, 95)}
             for mode, v in sorted(latencies.items())
@@ -577,4 +666,15 @@ def check_thresholds(
             failures.append(f"{name}: not measured (needs {op} {bound})")
         elif not _OPS[op](value, bound):
             failures.append(f"{name} = {value:.4g} fails {op} {bound}")
+    return failures
+
+
+def gate(summary: Mapping[str, Any]) -> list[str]:
+    """Every gate that applies to this run: ``THRESHOLDS``, plus the draft gates when drafts
+    were answered with bullets, plus point attribution when gold points were found."""
+    failures = check_thresholds(summary, THRESHOLDS)
+    if summary.get("bullets"):
+        failures += check_thresholds(summary, DRAFT_THRESHOLDS)
+    if summary.get("point_attribution") is not None:
+        failures += check_thresholds(summary, POINT_THRESHOLDS)
     return failures

@@ -14,11 +14,13 @@ from typing import Any
 from assistant.modes import MODE_NAMES
 from assistant.settings import PROJECT_ROOT, Settings, get_settings
 from eval.metrics import (
+    DRAFT_THRESHOLDS,
+    POINT_THRESHOLDS,
     THRESHOLDS,
     GoldItem,
     ItemResult,
     aggregate,
-    check_thresholds,
+    gate,
     load_corpus_texts,
     load_gold,
     score_item,
@@ -77,8 +79,10 @@ def print_table(summary: dict[str, Any], failures: list[str], label: str) -> Non
         "false_refusal_rate",
         "grounding_violations",
         "provinces_ok",
+        "bullet_support",
+        "point_attribution",
     ):
-        th = THRESHOLDS.get(name)
+        th = {**THRESHOLDS, **DRAFT_THRESHOLDS, **POINT_THRESHOLDS}.get(name)
         t.add_row(name, fmt(summary.get(name)), f"{th[0]} {th[1]}" if th else "")
     for mode, lat in summary["latency_ms"].items():
         t.add_row(f"latency {mode} p50/p95 (ms)", f"{fmt(lat['p50'])} / {fmt(lat['p95'])}", "")
@@ -167,7 +171,7 @@ def main(args: argparse.Namespace) -> int:
         )
     summary = aggregate(results)
     summary["backend"] = settings.llm
-    failures = check_thresholds(summary)
+    failures = gate(summary)
     label = f"DTBD_LLM={settings.llm}"
     print_table(summary, failures, label)
     if getattr(args, "json_out", None):

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import re
 
-from assistant.citations import make_citation
+from assistant.citations import make_citation, markers, renumber
 from assistant.context import Context, Steps
 from assistant.extractive import Scorer, tokens
 from assistant.figures import extract_figures
 from assistant.generation import Requirements, generate
 from assistant.injection import is_instruction
 from assistant.retrieval import Scope
-from assistant.types import Answer, Passage
+from assistant.support import Similarity, bullet_body, check_bullet, is_duplicate
+from assistant.types import Answer, Citation, Passage
 from assistant.understanding import Query
 from ingest.chunking import sentence_spans
+from ingest.provinces import find_provinces
 
 # Words that bring measures (not results) to the top of the search for a drafting topic.
 DRAFT_QUERY_SUFFIX = " giải pháp nhiệm vụ tăng cường đổi mới"
@@ -44,6 +46,12 @@ _ORDINAL = re.compile(
 )
 _LEAD_IN = re.compile(r"^(?:Đồng thời|Bên cạnh đó|Từ đó|Trên cơ sở đó|Ngoài ra|Tuy nhiên)\s*,\s*", re.I)
 _SOLUTION_SECTION = re.compile(r"giải pháp|nhiệm vụ|đổi mới|tổ chức thực hiện", re.I)
+# A province's own bodies and programmes named without the province: "Tỉnh ủy", "UBND tỉnh",
+# "Ban Thường vụ", "toàn tỉnh", "Đề án 02" … (whose they are depends on who wrote the text).
+_LOCAL_REFERENCE = re.compile(
+    r"\b(?:Tỉnh ủy|Tỉnh uỷ|Thành ủy|Thành uỷ|UBND tỉnh|Ủy ban nhân dân tỉnh|HĐND tỉnh|Hội đồng nhân dân tỉnh|"
+    r"Ban Thường vụ|Ban Chấp hành Đảng bộ tỉnh|của tỉnh|toàn tỉnh|trong tỉnh|tỉnh ta|Đề án(?: số)? \d+)",
+)
 
 
 def answer(ctx: Context, q: Query, scope: Scope) -> Steps:
@@ -55,17 +63,24 @@ def answer(ctx: Context, q: Query, scope: Scope) -> Steps:
     if not chosen:
         yield "", ctx.refuse(q, scope, "draft")
         return
-    cits = [make_citation(i + 1, p, s, measure_end(p, s, e)) for i, (p, (s, e)) in enumerate(chosen)]
+    cits: list[Citation] = []
+    bullets: list[str] = []
+    for p, (s, e) in chosen:
+        cit = make_citation(len(cits) + 1, p, s, measure_end(p, s, e))
+        line = bullet_line(cit)
+        if is_duplicate(bullet_body(line), [bullet_body(b) for b in bullets]):
+            continue  # the same measure from another document or chunk: once is enough
+        if not check_bullet(line, [cit], ctx.similarity).ok:
+            continue
+        cits.append(cit)
+        bullets.append(line)
+    if not cits:
+        yield "", ctx.refuse(q, scope, "draft")
+        return
     provs = sorted({c.province for c in cits if c.province})
-    lines = [
-        f"Trên cơ sở kinh nghiệm của {', '.join(provs)}, đề xuất một số giải pháp về {q.text.rstrip('?.')}:"
-    ]
-    for c in cits:
-        body = _LEAD_IN.sub("", _ORDINAL.sub("", " ".join(c.quote.split())))
-        body = body[0].upper() + body[1:] if body else body
-        lines.append(f"- {body.rstrip('.')} ({c.province or c.title}) [{c.n}].")
+    intro = f"Trên cơ sở kinh nghiệm của {', '.join(provs)}, đề xuất một số giải pháp về {q.text.rstrip('?.')}:"
     fallback = Answer(
-        answer="\n".join(lines),
+        answer="\n".join([intro, *bullets]),
         refused=False,
         mode="draft",
         citations=cits,
@@ -75,8 +90,57 @@ def answer(ctx: Context, q: Query, scope: Scope) -> Steps:
     if ctx.llm is None:
         yield "", fallback
         return
+    yield fallback.answer, None  # the verified extractive draft shows at once, the LLM's follows
     items = [(c.n, c.passage, c.quote) for c in cits]
-    yield from generate(ctx, "draft", q, items, cits, fallback, Requirements(min_provinces=min(2, len(provs))))
+    needs = Requirements(min_provinces=min(2, len(provs)))
+    for text, ans in generate(ctx, "draft", q, items, cits, fallback, needs):
+        if ans is not None and ans.path == "llm":
+            ans = enforce_support(ans, ctx.similarity)
+        yield text, ans
+
+
+def bullet_line(c: Citation) -> str:
+    """A measure as a draft bullet: the span's own words, credited to its document's province.
+
+    A span that speaks of "the province's" bodies or programmes without naming the province
+    ("Đề án 02 của Ban Thường vụ Tỉnh ủy") is opened with "Tại <tỉnh>," so that a reader does not
+    take another province's Tỉnh ủy for their own."""
+    body = _LEAD_IN.sub("", _ORDINAL.sub("", " ".join(c.quote.split()))).rstrip(" .;,:")
+    where = c.province or c.title
+    if c.province and _LOCAL_REFERENCE.search(body) and c.province not in find_provinces(body):
+        words = body.split(" ", 2)
+        proper_start = len(words) > 1 and words[1][:1].isupper()
+        body = f"Tại {c.province}, {body if proper_start else body[:1].lower() + body[1:]}"
+        return f"- {body} [{c.n}]."
+    body = body[:1].upper() + body[1:]
+    return f"- {body} ({where}) [{c.n}]."
+
+
+def enforce_support(ans: Answer, similarity: Similarity | None) -> Answer:
+    """Every bullet of an LLM draft backed by the span it cites, or rewritten from that span, or
+    dropped; no bullet twice. The reasons go to ``notes``."""
+    out: list[str] = []
+    kept: list[str] = []
+    fixed: list[str] = []
+    by_n = {c.n: c for c in ans.citations}
+    for line in ans.answer.split("\n"):
+        ns = [n for n in markers(line) if n in by_n]
+        if not ns:
+            out.append(line)
+            continue
+        verdict = check_bullet(line, ans.citations, similarity)
+        if not verdict.ok:
+            line = bullet_line(by_n[ns[0]])  # rewritten from its own span
+            fixed.append(f"[{ns[0]}] {verdict.reason}")
+        if is_duplicate(bullet_body(line), kept):
+            continue
+        kept.append(bullet_body(line))
+        out.append(line)
+    text, cits = renumber("\n".join(out), ans.citations)
+    if fixed:
+        ans.notes.append("Ý viết lại theo đúng đoạn được trích: " + "; ".join(fixed))
+    ans.answer, ans.citations = text, cits
+    return ans
 
 
 def choose_measures(ctx: Context, q: Query, passages: list[Passage]) -> list[tuple[Passage, tuple[int, int]]]:

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from assistant.figures import extract_figures, figure_values
+from assistant.modes import MODE_NAMES
 from eval.metrics import KINDS, GoldError, GoldItem, fold, is_figure_only, load_corpus_texts, load_gold
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,7 +47,7 @@ def test_size_and_unique_ids(items: list[GoldItem]) -> None:
 def test_every_kind_and_mode_is_covered(items: list[GoldItem]) -> None:
     kinds = Counter(i.kind for i in items)
     assert set(kinds) == set(KINDS)
-    assert {i.mode for i in items} == {"qa", "draft", "learn"}
+    assert {i.mode for i in items} == set(MODE_NAMES)
 
 
 def test_all_five_documents_are_covered(items: list[GoldItem], bodies: dict[str, str]) -> None:
@@ -210,3 +211,14 @@ def test_loader_rejects_duplicates_and_non_lists(tmp_path: Path) -> None:
         load_gold(_write(tmp_path, "id: q001\n"))
     with pytest.raises(GoldError, match="YAML"):
         load_gold(_write(tmp_path, "- [unclosed\n"))
+
+
+def test_draft_points_are_in_their_province_document_only(
+    items: list[GoldItem], bodies: dict[str, str], provinces: dict[str, str]
+) -> None:
+    """A gold draft point is literally in a document of its province and in no other province's."""
+    points = [(i.id, p) for i in items for p in i.points]
+    assert len(points) >= 5
+    for qid, p in points:
+        holders = {provinces[doc] for doc, text in bodies.items() if fold(p.phrase) in fold(text)}
+        assert holders == {p.province}, (qid, p.phrase, holders)
