@@ -1,50 +1,55 @@
-"""The chat app (Gradio): streaming answers, three modes, sources with the cited span highlighted.
+"""The chat app (Gradio): layout and wiring only.
 
 ``dtbd ui`` calls :func:`launch`, which serves the Gradio app at ``/`` and the HTTP API of
 :mod:`assistant.api` (``/ask``, ``/documents``, ``/ingest``, ``/health``, ``/docs``) beside it on
-``settings.host:settings.port``. Every string that comes from a document is HTML-escaped before
-it reaches the page: a document containing ``<script>`` shows it as text.
+``settings.host:settings.port``. What each event does is :mod:`assistant.app_handlers`; what the
+page shows is built by :mod:`assistant.app_render`; uploads are checked by
+:class:`assistant.app_files.UploadGuard`. Every visible string is Vietnamese, including Gradio's own
+("Drop File Here", "Use via API", the page's ``lang``), which :data:`HEAD` translates in the page.
 """
 
 from __future__ import annotations
 
-import html
 import json
-import re
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 from fastapi import FastAPI
 
-from assistant.api import (
-    MAX_QUESTION_CHARS,
-    UPLOAD_SUFFIXES,
-    auth_pair,
-    check_bind,
-    create_api,
-    ingest_uploads,
+from assistant.app_files import UploadGuard
+from assistant.app_handlers import MAX_QUESTION_CHARS, Handlers
+from assistant.app_render import (  # re-exported: tests and other callers import them from here
+    DOC_HEADERS,
+    SORTABLE,
+    answer_docx,
+    chat_markdown,
+    copy_text,
+    sources_html,
 )
+from assistant.modes import REGISTRY
 from assistant.settings import Settings
-from assistant.types import Answer, Citation
+from assistant.web_policy import auth_pair, check_bind
+from ingest.uploads import UPLOAD_SUFFIXES
 
-MODE_LABELS: dict[str, str] = {"Hỏi đáp": "qa", "Soạn giải pháp": "draft", "Tìm hiểu": "learn"}
-MODE_TITLES: dict[str, str] = {"qa": "Câu trả lời", "draft": "Bản soạn giải pháp", "learn": "Tìm hiểu"}
-HISTORY_TURNS = 6
-EXAMPLES = [
-    "Nghệ An đào tạo bao nhiêu thạc sỹ?",
-    "Đề xuất giải pháp nâng cao chất lượng đào tạo, bồi dưỡng cán bộ cấp xã",
-    "ĐTBD là gì?",
+if TYPE_CHECKING:
+    from assistant.service import Assistant
+
+__all__ = [
+    "answer_docx",
+    "build_app",
+    "chat_markdown",
+    "copy_text",
+    "create_server",
+    "launch",
+    "running",
+    "sources_html",
 ]
-_MARKER = re.compile(r"\[(\d{1,2})\]")
-_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
+GRADIO_CACHE_S = (3600, 24 * 3600)  # Gradio's copies of uploads/downloads: checked hourly, kept a day
 SOURCES_CSS = """
 .dtbd-empty { color: var(--body-text-color-subdued); padding: 8px 0; }
 .dtbd-cite { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 6px 10px; margin: 0 0 8px 0; }
@@ -53,198 +58,175 @@ SOURCES_CSS = """
 .dtbd-n { display: inline-block; min-width: 2.2em; font-weight: 700; color: #b45309; }
 .dtbd-meta { font-size: 0.85em; color: var(--body-text-color-subdued); margin: 4px 0; }
 .dtbd-quote { font-style: italic; margin: 2px 0 4px 0; }
+.dtbd-found { padding-left: 1.2em; margin: 0; }
+.dtbd-found li { margin-bottom: 6px; }
 .dtbd-passage { white-space: pre-wrap; line-height: 1.55; font-size: 0.95em; max-height: 22em; overflow: auto; }
 .dtbd-passage mark { background: #fde68a; color: #111; padding: 0 2px; border-radius: 2px; }
 """
 
-# Clicking a marker "[n]" in an answer (a link to #dtbd-cite-n) or the number of a source card
-# asks the server to open that citation's passage.
+# Clicking a marker "[n]" in an answer (a link to #dtbd-cite-n) asks the server to open that
+# citation's passage; when the panel then changes because of a click, the open card is scrolled
+# into view (on a phone the sources sit below the chat). A new answer does not scroll the page.
 SOURCES_JS = """
 window.__dtbdTrigger = trigger;
 if (!window.__dtbdCiteClicks) {
   window.__dtbdCiteClicks = true;
   document.addEventListener('click', (e) => {
+    if (e.target.closest && e.target.closest('#dtbd-markers')) { window.__dtbdScroll = true; return; }
     const a = e.target.closest ? e.target.closest('a[href^="#dtbd-cite-"]') : null;
     if (!a) return;
     e.preventDefault();
     e.stopPropagation();
     const n = parseInt(a.getAttribute('href').slice('#dtbd-cite-'.length), 10);
+    window.__dtbdScroll = true;
     if (!Number.isNaN(n) && window.__dtbdTrigger) window.__dtbdTrigger('click', {n: n});
   }, true);
 }
 watch('value', () => {
+  if (!window.__dtbdScroll) return;
+  window.__dtbdScroll = false;
   const open = element.querySelector('details[open]');
-  if (open) open.scrollIntoView({block: 'nearest'});
+  if (open) setTimeout(() => open.scrollIntoView({block: 'start', behavior: 'instant'}), 0);
 });
 """
 
 APP_CSS = """
 #dtbd-title h1 { margin-bottom: 0; }
-#dtbd-sources-col { max-height: 80vh; overflow: auto; }
+#dtbd-sources-col { max-height: 85vh; overflow: auto; }
 #dtbd-chat a[href^="#dtbd-cite-"] { color: #b45309; font-weight: 700; text-decoration: none; cursor: pointer; }
 #dtbd-chat a[href^="#dtbd-cite-"]:hover { text-decoration: underline; }
+#dtbd-status { min-height: 1.6em; }
+#dtbd-doc-table { overflow-x: hidden; }
+#dtbd-doc-table table { table-layout: fixed; width: 100%; }
+#dtbd-doc-table td, #dtbd-doc-table th { overflow-wrap: anywhere; }
+@media (max-width: 820px) {
+  #dtbd-title p { display: none; }
+  #dtbd-main-row { flex-direction: column !important; }
+  #dtbd-chat-col { order: 1; }
+  #dtbd-sources-col { order: 2; max-height: none; overflow: visible; }
+  #dtbd-filters-col { order: 3; }
+  #dtbd-chat { height: 52vh !important; }
+}
 """
 
-
-# -- rendering -------------------------------------------------------------------------------
-def _esc(text: Any) -> str:
-    return html.escape(str(text), quote=True)
-
-
-def sources_html(answer: Answer | None, selected: int | None = None) -> str:
-    """The sources panel: one card per citation, the selected one open, the cited span in <mark>."""
-    if answer is None or not answer.citations:
-        msg = "Chưa có trích dẫn. Đặt câu hỏi để xem đoạn văn nguồn."
-        if answer is not None and answer.refused:
-            msg = "Câu trả lời không dựa trên đoạn văn nào (tài liệu hiện có không có thông tin)."
-        return f'<div class="dtbd-sources"><p class="dtbd-empty">{_esc(msg)}</p></div>'
-    if selected is None or selected not in {c.n for c in answer.citations}:
-        selected = answer.citations[0].n
-    cards = []
-    for c in answer.citations:
-        text = c.passage.text
-        s = max(0, min(len(text), c.start - c.passage.start))
-        e = max(s, min(len(text), c.end - c.passage.start))
-        body = f"{_esc(text[:s])}<mark>{_esc(text[s:e])}</mark>{_esc(text[e:])}"
-        meta = [
-            f"Tỉnh: {_esc(c.province or 'không rõ')}",
-            f"Mục: {_esc(c.section or '—')}",
-            f"Tệp: {_esc(c.source)} [{c.start}–{c.end}]",
-        ]
-        is_open = " open" if c.n == selected else ""
-        cards.append(
-            f'<details class="dtbd-cite" id="dtbd-cite-{c.n}" data-n="{c.n}"{is_open}>'
-            f'<summary><span class="dtbd-n">[{c.n}]</span><b class="dtbd-title">{_esc(c.title)}</b></summary>'
-            f'<div class="dtbd-meta">{" · ".join(meta)}</div>'
-            f'<div class="dtbd-passage">{body}</div></details>'
-        )
-    return f'<div class="dtbd-sources">{"".join(cards)}</div>'
-
-
-def chat_markdown(answer: Answer) -> str:
-    """The answer for the chat bubble: HTML-escaped, markers turned into links to their source."""
-    known = {c.n for c in answer.citations}
-    text = html.escape(answer.answer, quote=False)
-
-    def link(m: re.Match[str]) -> str:
-        n = int(m.group(1))
-        return f"[\\[{n}\\]](#dtbd-cite-{n})" if n in known else m.group(0)
-
-    text = _MARKER.sub(link, text)
-    if answer.notes:
-        text += "\n\n" + "\n".join(f"_Ghi chú: {html.escape(n, quote=False)}_" for n in answer.notes)
-    return text
-
-
-def citation_line(c: Citation) -> str:
-    quote = " ".join(c.quote.split())
-    return f"[{c.n}] {c.title} — {c.province or 'không rõ tỉnh'} — «{quote}»"
-
-
-def copy_text(answer: Answer) -> str:
-    """Copy-ready text: the answer with its citations as numbered notes."""
-    lines = [answer.answer.strip()]
-    if answer.citations:
-        lines += ["", "Nguồn trích dẫn:"]
-        for c in answer.citations:
-            lines.append(f"{citation_line(c)} ({c.source}, mục: {c.section or '—'})")
-    return "\n".join(lines)
-
-
-def _xml_safe(text: str) -> str:
-    return _XML_BAD.sub("", text)
-
-
-def answer_docx(answer: Answer, path: Path) -> Path:
-    """Write the answer (typically a draft) to .docx with its citations as numbered endnotes."""
-    from docx import Document
-    from docx.shared import Pt
-
-    doc = Document()
-    doc.core_properties.title = _xml_safe(f"Trợ lý ĐTBD — {answer.question}"[:250])
-    doc.core_properties.author = "Trợ lý ĐTBD"
-    doc.add_heading(MODE_TITLES.get(answer.mode, "Câu trả lời"), level=1)
-    q = doc.add_paragraph()
-    q.add_run("Câu hỏi: ").bold = True
-    q.add_run(_xml_safe(answer.question)).italic = True
-    for line in answer.answer.split("\n"):
-        line = _xml_safe(line.rstrip())
-        if not line:
-            continue
-        if line.startswith("- "):
-            doc.add_paragraph(line[2:], style="List Bullet")
-        else:
-            doc.add_paragraph(line)
-    if answer.citations:
-        doc.add_heading("Nguồn trích dẫn", level=2)
-        for c in answer.citations:
-            p = doc.add_paragraph(_xml_safe(citation_line(c)))
-            extra = p.add_run(_xml_safe(f" (tệp {c.source}, mục: {c.section or '—'})"))
-            extra.font.size = Pt(9)
-    doc.add_paragraph().add_run(
-        f"Soạn bằng Trợ lý ĐTBD lúc {datetime.now().strftime('%H:%M %d/%m/%Y')}; "
-        "mọi số liệu có trích dẫn nguồn ở trên."
-    ).font.size = Pt(8)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    doc.save(str(path))
-    return path
+# Gradio ships no Vietnamese locale: its own strings are translated in the page, and the page
+# says it is Vietnamese. The copy buttons put plain text on the clipboard (no link syntax, no
+# Markdown escapes); a copy button that cannot reach the clipboard API falls back to execCommand.
+UI_STRINGS: dict[str, str] = {
+    "Drop File Here": "Thả tệp vào đây",
+    "- or -": "- hoặc -",
+    "Click to Upload": "Bấm để chọn tệp",
+    "Use via API": "Dùng qua API",
+    "Built with Gradio": "",
+    "Settings": "Cài đặt",
+    "Warning": "Lưu ý",
+    "Error": "Lỗi",
+    "Info": "Thông báo",
+    "Success": "Xong",
+    "Loading...": "Đang tải…",
+    "Loading…": "Đang tải…",
+    "Clear": "Xóa",
+    "Copy": "Sao chép",
+    "Copied!": "Đã chép",
+    "Copy message": "Sao chép tin nhắn",
+    "Copy conversation": "Sao chép cả cuộc trò chuyện",
+    "Retry": "Tạo lại",
+    "Like": "Đúng",
+    "Dislike": "Sai",
+    "Feedback": "Phản hồi",
+    "Undo": "Hoàn tác",
+    "Edit": "Sửa",
+    "Submit": "Gửi",
+    "Cancel": "Hủy",
+    "Download": "Tải về",
+    "Share": "Chia sẻ",
+    "Examples": "Ví dụ",
+    "Search": "Tìm",
+    "processing": "đang xử lý",
+    "Connection errored out.": "Mất kết nối tới máy chủ.",
+    "Upload": "Tải lên",
+    "Remove": "Bỏ",
+    "Remove Image": "Bỏ",
+    "Sort ascending": "Sắp tăng dần",
+    "Sort descending": "Sắp giảm dần",
+    "Clear sort": "Bỏ sắp xếp",
+    "Login": "Đăng nhập",
+    "username": "tên đăng nhập",
+    "password": "mật khẩu",
+    "Incorrect Credentials": "Sai tên đăng nhập hoặc mật khẩu",
+}
+HEAD = (
+    "<script>\n"
+    "document.documentElement.lang = 'vi';\n"
+    f"window.__dtbdStrings = {json.dumps(UI_STRINGS, ensure_ascii=False)};\n"
+    """
+(() => {
+  const S = window.__dtbdStrings;
+  const re = /^(\\s*)(.*?)(\\s*)$/s;
+  const fix = (t) => { const m = re.exec(t); return m && m[2] in S ? m[1] + S[m[2]] + m[3] : null; };
+  const attrs = ['title', 'aria-label', 'placeholder'];
+  const walk = (root) => {
+    if (document.documentElement.lang !== 'vi') document.documentElement.lang = 'vi';
+    const tw = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    let n; while ((n = tw.nextNode())) { const v = fix(n.nodeValue); if (v !== null && v !== n.nodeValue) n.nodeValue = v; }
+    if (root.querySelectorAll) root.querySelectorAll('[title],[aria-label],[placeholder]').forEach((el) => {
+      for (const a of attrs) { const v0 = el.getAttribute(a); if (v0 === null) continue; const v = fix(v0); if (v !== null && v !== v0) el.setAttribute(a, v); }
+    });
+  };
+  const clean = (t) => String(t)
+    .replace(/\\[\\\\\\[(\\d+)\\\\\\]\\]\\(#dtbd-cite-\\d+\\)/g, '[$1]')
+    .replace(/\\\\([\\\\`*_{}\\[\\]()#+!|~<>$.-])/g, '$1')
+    .replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#x27;/g, "'").replace(/&amp;/g, '&');
+  window.__dtbdClean = clean;
+  if (navigator.clipboard && navigator.clipboard.writeText) {
+    const orig = navigator.clipboard.writeText.bind(navigator.clipboard);
+    navigator.clipboard.writeText = (t) => orig(clean(t));
+  }
+  window.__dtbdCopy = (t) => {
+    const text = clean(t || '');
+    const fallback = () => { const ta = document.createElement('textarea'); ta.value = text; document.body.appendChild(ta); ta.select(); document.execCommand('copy'); ta.remove(); };
+    if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).catch(fallback); else fallback();
+    window.__dtbdCopied = text;
+  };
+  let queued = false;
+  const start = () => {
+    walk(document.body);
+    new MutationObserver(() => { if (queued) return; queued = true; requestAnimationFrame(() => { queued = false; walk(document.body); }); })
+      .observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: attrs});
+  };
+  if (document.body) start(); else document.addEventListener('DOMContentLoaded', start);
+})();
+</script>
+"""
+)
+COPY_JS = "(text) => { window.__dtbdCopy(text); return []; }"
 
 
-_FEEDBACK_LOCK = threading.Lock()
-
-
-def record_feedback(settings: Settings, answer: Answer, verdict: str) -> dict[str, Any]:
-    """Append one JSON line to ``settings.feedback_log``."""
-    entry = {
-        "ts": datetime.now(UTC).isoformat(timespec="seconds"),
-        "question": answer.question,
-        "answer": answer.answer,
-        "citations": [c.to_json() for c in answer.citations],
-        "verdict": verdict,
-        "mode": answer.mode,
-        "path": answer.path,
-        "refused": answer.refused,
-    }
-    log = Path(settings.feedback_log)
-    with _FEEDBACK_LOCK:
-        log.parent.mkdir(parents=True, exist_ok=True)
-        with log.open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
-    return entry
-
-
-def _doc_rows(assistant: Any) -> list[list[Any]]:
-    return [[d.title, d.province, d.period, d.doc_type, d.chunks, d.source] for d in assistant.documents()]
-
-
-def _filter_choices(assistant: Any) -> tuple[list[str], list[tuple[str, str]]]:
-    docs = assistant.documents()
-    provinces = sorted({d.province for d in docs if d.province})
-    doc_choices = []
-    for d in docs:
-        label = d.title if len(d.title) <= 90 else d.title[:87] + "…"
-        doc_choices.append((f"{label} ({d.province or 'không rõ tỉnh'})", d.doc_id))
-    return provinces, doc_choices
-
-
-# -- the app ---------------------------------------------------------------------------------
-def build_app(assistant: Any, settings: Settings) -> gr.Blocks:
+def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
     """The Gradio Blocks over one ``Assistant`` (the same object the API uses)."""
-    export_dir = Path(tempfile.mkdtemp(prefix="dtbd-export-"))
-    provinces0, docs0 = _filter_choices(assistant)
+    h = Handlers(assistant, settings)
+    docs0 = assistant.documents()
+    from assistant.app_render import filter_choices
 
-    with gr.Blocks(title="Trợ lý ĐTBD", analytics_enabled=False, fill_width=True) as demo:
-        answer_state = gr.State(None)  # the latest Answer (feedback, export, source clicks)
+    provinces0, doc_choices0 = filter_choices(docs0)
+    labels = [spec.label for spec in REGISTRY.values()]
+
+    with gr.Blocks(
+        title="Trợ lý ĐTBD", analytics_enabled=False, fill_width=True, delete_cache=GRADIO_CACHE_S
+    ) as demo:
+        answer_state = gr.State(None)  # the Answer the sources panel shows (markers, feedback, export)
         questions_state = gr.State([])  # previous questions: the conversation memory
+        answers_state = gr.State({})  # chat message index -> its Answer (per-message feedback)
+        saved = gr.BrowserState(None, storage_key="dtbd-conversation")
         gr.Markdown(
             "# Trợ lý ĐTBD\nHỏi đáp, soạn giải pháp và tìm hiểu về đào tạo, bồi dưỡng cán bộ từ kho "
             "tài liệu. Mọi số liệu đều kèm trích dẫn [n] — bấm vào số để xem đoạn văn gốc.",
             elem_id="dtbd-title",
         )
         with gr.Tabs():
-            with gr.Tab("Trò chuyện", id="chat-tab"), gr.Row(equal_height=False):
-                with gr.Column(scale=1, min_width=220):
-                    mode = gr.Radio(list(MODE_LABELS), value="Hỏi đáp", label="Chế độ", elem_id="dtbd-mode")
+            with gr.Tab("Trò chuyện", id="chat-tab"), gr.Row(equal_height=False, elem_id="dtbd-main-row"):
+                with gr.Column(scale=1, min_width=220, elem_id="dtbd-filters-col"):
+                    mode = gr.Radio(labels, value=labels[0], label="Chế độ", elem_id="dtbd-mode")
                     provinces = gr.Dropdown(
                         provinces0,
                         value=[],
@@ -254,260 +236,288 @@ def build_app(assistant: Any, settings: Settings) -> gr.Blocks:
                         elem_id="dtbd-provinces",
                     )
                     doc_filter = gr.Dropdown(
-                        docs0,
+                        doc_choices0,
                         value=[],
                         multiselect=True,
                         label="Lọc theo tài liệu",
                         info="Để trống = mọi tài liệu",
                         elem_id="dtbd-docs",
                     )
-                with gr.Column(scale=3, min_width=360):
+                    new_chat = gr.Button("Cuộc trò chuyện mới", size="sm", elem_id="dtbd-new")
+                with gr.Column(scale=3, min_width=360, elem_id="dtbd-chat-col"):
                     chatbot = gr.Chatbot(
                         label="Trò chuyện",
                         height=460,
                         elem_id="dtbd-chat",
-                        feedback_options=None,
-                        buttons=["copy_all"],
+                        feedback_options=("Like", "Dislike"),  # thumbs; labels translated in HEAD
+                        editable="user",
+                        buttons=["copy", "copy_all"],
+                        latex_delimiters=[],
                         placeholder="Hỏi ví dụ: «Nghệ An đào tạo bao nhiêu thạc sỹ?»",
                     )
+                    status = gr.Markdown(label="Trạng thái", elem_id="dtbd-status")
                     with gr.Row():
                         question = gr.Textbox(
                             placeholder="Nhập câu hỏi rồi nhấn Enter…",
+                            label="Câu hỏi",
                             show_label=False,
                             scale=6,
+                            min_width=150,
                             max_length=MAX_QUESTION_CHARS,
                             elem_id="dtbd-question",
                             autofocus=True,
                         )
-                        send = gr.Button("Gửi", variant="primary", scale=1, elem_id="dtbd-send")
-                    gr.Examples(EXAMPLES, inputs=[question], label="Câu hỏi mẫu")
+                        send = gr.Button("Gửi", variant="primary", scale=1, min_width=64, elem_id="dtbd-send")
+                        stop = gr.Button("Dừng", variant="stop", scale=1, min_width=64, elem_id="dtbd-stop")
+                    search_all = gr.Button(
+                        "Tìm trong mọi tài liệu", visible=False, size="sm", elem_id="dtbd-search-all"
+                    )
+                    gr.Examples(
+                        [[spec.example, spec.label] for spec in REGISTRY.values()],
+                        inputs=[question, mode],
+                        label="Câu hỏi mẫu (bấm để chọn cả chế độ)",
+                        elem_id="dtbd-examples",
+                    )
+                    comment = gr.Textbox(
+                        label="Góp ý (không bắt buộc)",
+                        placeholder="Vì sao câu trả lời đúng hay sai? Gửi kèm khi bấm Đúng/Sai.",
+                        lines=1,
+                        max_lines=4,
+                        max_length=2000,
+                        elem_id="dtbd-comment",
+                    )
                     with gr.Row():
                         good = gr.Button("✓ Đúng", size="sm", elem_id="dtbd-good")
                         bad = gr.Button("✗ Sai", size="sm", elem_id="dtbd-bad")
                         download = gr.DownloadButton(
                             "Tải bản .docx", size="sm", interactive=False, elem_id="dtbd-docx"
                         )
-                        new_chat = gr.Button("Cuộc trò chuyện mới", size="sm", elem_id="dtbd-new")
-                    status = gr.Markdown(elem_id="dtbd-status")
-                    with gr.Accordion("Bản sao để dán (kèm chú thích nguồn)", open=False):
+                    with gr.Accordion(
+                        "Bản sao để dán (kèm chú thích nguồn)", open=False, elem_id="dtbd-copy-acc"
+                    ):
                         copy_box = gr.Textbox(
                             lines=8,
                             max_lines=30,
+                            label="Bản sao để dán",
                             show_label=False,
                             interactive=False,
-                            buttons=["copy"],
                             elem_id="dtbd-copy",
                         )
+                        copy_btn = gr.Button("Sao chép", size="sm", elem_id="dtbd-copy-btn")
+                    with gr.Accordion("Chi tiết kỹ thuật", open=False, elem_id="dtbd-details-acc"):
+                        details = gr.Markdown(label="Chi tiết kỹ thuật", elem_id="dtbd-details")
                 with gr.Column(scale=2, min_width=320, elem_id="dtbd-sources-col"):
                     gr.Markdown("### Nguồn trích dẫn")
-                    markers = gr.Radio(
-                        [],
-                        label="Xem đoạn văn của trích dẫn số",
-                        elem_id="dtbd-markers",
-                    )
+                    markers = gr.Radio([], label="Xem đoạn văn của trích dẫn số", elem_id="dtbd-markers")
                     sources = gr.HTML(
                         sources_html(None),
+                        label="Nguồn trích dẫn",
                         elem_id="dtbd-sources",
                         css_template=SOURCES_CSS,
                         js_on_load=SOURCES_JS,
                     )
             with gr.Tab("Kho tài liệu", id="docs-tab"):
+                with gr.Row():
+                    lib_text = gr.Textbox(
+                        label="Tìm theo tên",
+                        placeholder="Gõ một phần tiêu đề hoặc tên tệp",
+                        scale=3,
+                        elem_id="dtbd-lib-text",
+                    )
+                    lib_province = gr.Dropdown(
+                        ["", *provinces0], value="", label="Tỉnh", scale=2, elem_id="dtbd-lib-province"
+                    )
+                    lib_sort = gr.Dropdown(
+                        SORTABLE, value="Tiêu đề", label="Sắp xếp theo", scale=2, elem_id="dtbd-lib-sort"
+                    )
                 doc_table = gr.Dataframe(
-                    _doc_rows(assistant),
-                    headers=["Tiêu đề", "Tỉnh", "Giai đoạn", "Loại", "Số đoạn", "Tệp"],
+                    h.library(),
+                    headers=DOC_HEADERS,
                     datatype="str",
                     type="array",
                     interactive=False,
                     wrap=True,
+                    column_widths=["32%", "9%", "9%", "8%", "7%", "19%", "16%"],
+                    max_height=560,
                     label="Tài liệu đã nạp",
                     elem_id="dtbd-doc-table",
                 )
-                with gr.Row():
-                    upload = gr.File(
-                        file_count="multiple",
-                        file_types=list(UPLOAD_SUFFIXES),
-                        label=f"Tải tệp lên ({' '.join(UPLOAD_SUFFIXES)}, tối đa {settings.max_upload_mb:g} MB/tệp)",
-                        elem_id="dtbd-upload",
-                    )
+                upload = gr.File(
+                    file_count="multiple",
+                    file_types=list(UPLOAD_SUFFIXES),
+                    label=f"Tải tệp lên ({' '.join(UPLOAD_SUFFIXES)}, tối đa {settings.max_upload_mb:g} MB/tệp)",
+                    elem_id="dtbd-upload",
+                )
                 with gr.Row():
                     ingest_btn = gr.Button("Nạp vào kho tài liệu", variant="primary", elem_id="dtbd-ingest")
                     refresh_btn = gr.Button("Làm mới danh sách", elem_id="dtbd-refresh")
-                ingest_status = gr.Markdown(elem_id="dtbd-ingest-status")
+                ingest_status = gr.Markdown(label="Kết quả nạp", elem_id="dtbd-ingest-status")
+                with gr.Accordion("Chi tiết kỹ thuật", open=False):
+                    ingest_details = gr.Markdown(
+                        label="Chi tiết kỹ thuật của lượt nạp", elem_id="dtbd-ingest-details"
+                    )
+                with gr.Accordion("Xóa một tệp đã tải lên", open=False, elem_id="dtbd-delete-acc"):
+                    from assistant.app_handlers import vi_uploads
 
-        # -- handlers --------------------------------------------------------------------------
-        def respond(
-            message: str,
-            chat: list[Any] | None,
-            mode_label: str,
-            province_sel: list[str] | None,
-            doc_sel: list[str] | None,
-            previous: list[str] | None,
-        ) -> Iterator[tuple[Any, ...]]:
-            text = (message or "").strip()
-            chat = list(chat or [])
-            previous = list(previous or [])
-            if not text:
-                gr.Warning("Câu hỏi trống / empty question")
-                yield (gr.skip(),) * 9
-                return
-            if len(text) > MAX_QUESTION_CHARS:
-                gr.Warning(f"Câu hỏi quá dài (tối đa {MAX_QUESTION_CHARS} ký tự)")
-                yield (gr.skip(),) * 9
-                return
-            mode_key = MODE_LABELS.get(mode_label, "qa")
-            chat.append({"role": "user", "content": html.escape(text, quote=False)})
-            chat.append({"role": "assistant", "content": "_Đang tìm trong tài liệu…_"})
-            skip = gr.skip()
-            yield chat, "", skip, skip, skip, skip, skip, skip, ""
-            final: Answer | None = None
-            try:
-                for partial, ans in assistant.stream(
-                    text,
-                    mode=mode_key,
-                    history=previous[-HISTORY_TURNS:],
-                    provinces=list(province_sel or []) or None,
-                    doc_ids=list(doc_sel or []) or None,
-                ):
-                    if ans is None:
-                        chat[-1] = {"role": "assistant", "content": html.escape(partial, quote=False) + " …"}
-                        yield chat, skip, skip, skip, skip, skip, skip, skip, skip
-                    else:
-                        final = ans
-            except Exception as e:  # show the failure in the conversation instead of a stuck bubble
-                chat[-1] = {"role": "assistant", "content": f"_Xin lỗi, không trả lời được: {_esc(e)}_"}
-                yield chat, skip, skip, skip, skip, skip, skip, skip, f"**Lỗi / error:** {_esc(e)}"
-                return
-            if final is None:
-                return
-            chat[-1] = {"role": "assistant", "content": chat_markdown(final)}
-            choices = [(f"[{c.n}]", c.n) for c in final.citations]
-            first = final.citations[0].n if final.citations else None
-            note = ""
-            if final.resolved_question and final.resolved_question != text:
-                note = f"_Hiểu câu hỏi là: «{_esc(final.resolved_question)}»_"
-            stamp = time.strftime("%Y%m%d-%H%M%S")
-            docx_path = answer_docx(
-                final, export_dir / f"tro-ly-dtbd-{final.mode}-{stamp}-{id(final):x}.docx"
-            )
-            yield (
-                chat,
-                skip,
-                sources_html(final, first),
-                gr.Radio(choices=choices, value=first),
-                final,
-                [*previous, text],
-                copy_text(final),
-                gr.DownloadButton(value=str(docx_path), interactive=True),
-                note,
-            )
+                    delete_name = gr.Dropdown(
+                        vi_uploads(docs0), value=None, label="Tệp tải lên", elem_id="dtbd-delete-name"
+                    )
+                    delete_ok = gr.Checkbox(
+                        label="Tôi chắc chắn muốn xóa", value=False, elem_id="dtbd-delete-ok"
+                    )
+                    delete_btn = gr.Button("Xóa tệp", variant="stop", elem_id="dtbd-delete")
+                    delete_status = gr.Markdown(label="Kết quả xóa", elem_id="dtbd-delete-status")
 
-        chat_outputs = [
+        # -- wiring --------------------------------------------------------------------------------
+        ask_outputs = [
             chatbot,
             question,
             sources,
             markers,
             answer_state,
             questions_state,
+            answers_state,
             copy_box,
             download,
             status,
+            search_all,
+            details,
         ]
-        chat_inputs = [question, chatbot, mode, provinces, doc_filter, questions_state]
-        question.submit(respond, chat_inputs, chat_outputs, api_name="ask", concurrency_limit=4)
-        send.click(respond, chat_inputs, chat_outputs, api_visibility="private", concurrency_limit=4)
+        ask_inputs = [question, chatbot, mode, provinces, doc_filter, questions_state, answers_state]
+        save_inputs = [chatbot, questions_state]
 
-        def show_marker(n: int | None, answer: Answer | None) -> str:
-            return sources_html(answer, int(n) if n is not None else None)
+        def asked(event: Any) -> Any:
+            return event.then(h.save_conversation, save_inputs, [saved], api_visibility="private")
 
-        markers.input(show_marker, [markers, answer_state], [sources], api_name="show_source")
+        ev_submit = question.submit(
+            h.respond,
+            ask_inputs,
+            ask_outputs,
+            api_name="ask",
+            concurrency_limit=4,
+            show_progress="hidden",
+            trigger_mode="multiple",
+        )
+        ev_send = send.click(
+            h.respond,
+            ask_inputs,
+            ask_outputs,
+            api_visibility="private",
+            concurrency_limit=4,
+            show_progress="hidden",
+            trigger_mode="multiple",
+        )
+        asked(ev_submit)
+        asked(ev_send)
+        ev_retry = chatbot.retry(
+            h.prepare_retry,
+            [chatbot, questions_state, answers_state],
+            [question, chatbot, questions_state, answers_state],
+            api_visibility="private",
+        ).then(
+            h.respond,
+            ask_inputs,
+            ask_outputs,
+            api_visibility="private",
+            concurrency_limit=4,
+            show_progress="hidden",
+        )
+        asked(ev_retry)
+        ev_edit = chatbot.edit(
+            h.prepare_edit,
+            [chatbot, questions_state, answers_state],
+            [question, chatbot, questions_state, answers_state],
+            api_visibility="private",
+        ).then(
+            h.respond,
+            ask_inputs,
+            ask_outputs,
+            api_visibility="private",
+            concurrency_limit=4,
+            show_progress="hidden",
+        )
+        asked(ev_edit)
+        ev_all = search_all.click(
+            lambda qs: ((qs or [""])[-1], [], []),
+            [questions_state],
+            [question, provinces, doc_filter],
+            api_visibility="private",
+        ).then(
+            h.respond,
+            ask_inputs,
+            ask_outputs,
+            api_visibility="private",
+            concurrency_limit=4,
+            show_progress="hidden",
+        )
+        running_events = [ev_submit, ev_send, ev_retry, ev_edit, ev_all]
+        stop.click(h.stop, None, [status], cancels=running_events, api_name="stop", queue=False)
 
-        def click_marker(answer: Answer | None, evt: gr.EventData) -> tuple[Any, Any]:
-            data = evt._data if isinstance(evt._data, dict) else {}
-            try:
-                n = int(data.get("n"))  # type: ignore[arg-type]
-            except (TypeError, ValueError):
-                return gr.skip(), gr.skip()
-            return sources_html(answer, n), gr.Radio(value=n)
+        markers.input(h.show_marker, [markers, answer_state], [sources], api_name="show_source")
+        sources.click(h.click_marker, [answer_state], [sources, markers], api_visibility="private")
+        chatbot.select(
+            h.select_message,
+            [answers_state],
+            [sources, markers, answer_state, copy_box, details],
+            api_visibility="private",
+        )
 
-        sources.click(click_marker, [answer_state], [sources, markers], api_visibility="private")
+        good.click(h.feedback_good, [answer_state, comment], [status, comment], api_name="feedback_good")
+        bad.click(h.feedback_bad, [answer_state, comment], [status, comment], api_name="feedback_bad")
+        chatbot.like(h.like, [answers_state, comment], [status, comment], api_visibility="private")
+        copy_btn.click(None, [copy_box], None, js=COPY_JS)
 
-        def feedback(answer: Answer | None, verdict: str) -> str:
-            if answer is None:
-                gr.Warning("Chưa có câu trả lời để đánh giá")
-                return ""
-            record_feedback(settings, answer, verdict)
-            return f"Đã ghi nhận: câu trả lời **{verdict}**. Cảm ơn đồng chí!"
+        reset_outputs = [
+            chatbot,
+            answer_state,
+            questions_state,
+            answers_state,
+            sources,
+            markers,
+            copy_box,
+            download,
+            status,
+            details,
+        ]
+        new_chat.click(h.reset, None, reset_outputs, cancels=running_events, api_name="new_chat").then(
+            h.save_conversation, save_inputs, [saved], api_visibility="private"
+        )
+        chatbot.clear(h.reset, None, reset_outputs, cancels=running_events, api_visibility="private").then(
+            h.save_conversation, save_inputs, [saved], api_visibility="private"
+        )
 
-        good.click(lambda a: feedback(a, "đúng"), [answer_state], [status], api_name="feedback_good")
-        bad.click(lambda a: feedback(a, "sai"), [answer_state], [status], api_name="feedback_bad")
-
-        def reset() -> tuple[Any, ...]:
-            return (
-                [],
-                None,
-                [],
-                sources_html(None),
-                gr.Radio(choices=[], value=None),
-                "",
-                gr.DownloadButton(value=None, interactive=False),
-                "",
-            )
-
-        reset_outputs = [chatbot, answer_state, questions_state, sources, markers, copy_box, download, status]
-        new_chat.click(reset, None, reset_outputs, api_visibility="private")
-        chatbot.clear(reset, None, reset_outputs, api_visibility="private")
-
-        def refreshed() -> tuple[Any, Any, Any]:
-            provs, docs = _filter_choices(assistant)
-            return _doc_rows(assistant), gr.Dropdown(choices=provs), gr.Dropdown(choices=docs)
-
-        def do_ingest(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
-            from ingest.index import IndexError_
-
-            if not files:
-                return ("Chưa chọn tệp nào để nạp.", gr.skip(), gr.skip(), gr.skip(), gr.skip())
-            paths = [Path(f) for f in files]
-
-            def tick(i: int, n: int, name: str) -> None:
-                progress((i, n), desc=f"Đang nạp {name}" if name else "Đang cập nhật chỉ mục", unit="tệp")
-
-            try:
-                result = ingest_uploads(assistant, settings, [(p.name, p) for p in paths], progress=tick)
-            except IndexError_ as e:
-                return (f"**Lỗi chỉ mục:** {_esc(e)}", gr.skip(), gr.skip(), gr.skip(), gr.skip())
-            lines = []
-            if result.files:
-                lines.append("**Đã nạp:** " + ", ".join(_esc(f) for f in result.files))
-            if result.errors:
-                lines.append(f"**{len(result.errors)} tệp lỗi:**")
-                lines += [f"- {_esc(err)}" for err in result.errors]
-            lines.append(_esc(result.summary))
-            table, provs, docs = refreshed()
-            return ("\n\n".join(lines[:2]) + "\n" + "\n".join(lines[2:]), table, provs, docs, None)
-
+        lib_filters: list[Any] = [lib_text, lib_province, lib_sort]
+        lib_outputs = [doc_table, provinces, doc_filter, lib_province, delete_name]
+        for comp in lib_filters:
+            comp.change(h.library, lib_filters, [doc_table], api_visibility="private")
         ingest_btn.click(
-            do_ingest,
+            h.ingest,
             [upload],
-            [ingest_status, doc_table, provinces, doc_filter, upload],
+            [ingest_status, ingest_details, *lib_outputs, upload],
             api_name="ingest",
             concurrency_limit=1,
         )
-
-        def reload_docs() -> tuple[Any, Any, Any]:
-            assistant.reload()
-            return refreshed()
-
-        refresh_btn.click(reload_docs, None, [doc_table, provinces, doc_filter], api_name="refresh_documents")
-        demo.load(refreshed, None, [doc_table, provinces, doc_filter], api_visibility="private")
+        refresh_btn.click(h.reload_docs, lib_filters, lib_outputs, api_name="refresh_documents")
+        delete_btn.click(
+            h.delete,
+            [delete_name, delete_ok],
+            [delete_status, *lib_outputs],
+            api_name="delete_upload",
+            concurrency_limit=1,
+        )
+        demo.load(h.refreshed, lib_filters, lib_outputs, api_visibility="private")
+        demo.load(h.restore_conversation, [saved], [chatbot, questions_state], api_visibility="private")
     return demo
 
 
-def create_server(assistant: Any, settings: Settings, blocks: gr.Blocks | None = None) -> FastAPI:
+def create_server(assistant: Assistant, settings: Settings, blocks: gr.Blocks | None = None) -> FastAPI:
     """The FastAPI API with the Gradio app mounted at ``/`` (what ``dtbd ui`` serves)."""
+    from assistant.api import create_api
+
     api = create_api(assistant, settings)
     blocks = blocks or build_app(assistant, settings)
     login = auth_pair(settings)
-    return gr.mount_gradio_app(
+    app = gr.mount_gradio_app(
         api,
         blocks,
         path="/",
@@ -519,20 +529,20 @@ def create_server(assistant: Any, settings: Settings, blocks: gr.Blocks | None =
         footer_links=["api"],
         ssr_mode=False,
         css=APP_CSS,
+        head=HEAD,
         theme=gr.themes.Soft(
             primary_hue="amber",
-            font=[
-                gr.themes.GoogleFont("IBM Plex Sans", weights=(400, 700)),
-                "ui-sans-serif",
-                "system-ui",
-                "sans-serif",
-            ],
+            font=["ui-sans-serif", "system-ui", "sans-serif"],
         ),
     )
+    app.add_middleware(UploadGuard)
+    return app
 
 
 @contextmanager
-def running(assistant: Any, settings: Settings, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+def running(
+    assistant: Assistant, settings: Settings, host: str = "127.0.0.1", port: int = 0
+) -> Iterator[str]:
     """Serve the app in a background thread (port 0 = a free one); yields its base URL."""
     import socket
 
@@ -566,7 +576,7 @@ def launch(settings: Settings) -> None:
     from assistant.service import Assistant
 
     check_bind(settings)
-    assistant = Assistant.from_settings(settings, ensure_index=True)
+    assistant = Assistant.from_settings(settings)
     app = create_server(assistant, settings)
     shown = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
     print(
