@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-16)
 
-.PHONY: install sysdeps index run test test-fast browser eval eval-llm bench lint serve eval-real-dev eval-genres
+.PHONY: install sysdeps bench-formats index run test test-fast browser eval eval-llm bench lint serve eval-real-dev eval-genres
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -74,6 +74,11 @@ eval-genres: install
 
 bench: install
 	$(BIN)/python -m eval.bench
+	$(BIN)/python -m eval.bench_formats --json var/eval/bench_formats.json
+
+# OCR accuracy (CER) and speed on our own scans, .doc conversion time (~3 min).
+bench-formats: install
+	$(BIN)/python -m eval.bench_formats --json var/eval/bench_formats.json
 
 lint: install
 	$(BIN)/ruff check assistant ingest eval tests

@@ -10,7 +10,6 @@ came out.
 from __future__ import annotations
 
 import io
-import random
 import shutil
 import sys
 import unicodedata
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from eval.bench_formats import PAGES, cer, poor_scan, render_scan
 from ingest.chunking import chunk_document, place_of
 from ingest.converters import ConverterLimits, run_converter
 from ingest.legacy_encoding import convert, detect_text
@@ -411,44 +411,7 @@ needs_tesseract = pytest.mark.skipif(
     reason="tesseract/ghostscript not installed",
 )
 
-SCAN_LINES = [
-    "Báo cáo tổng kết công tác đào tạo, bồi dưỡng năm 2024",
-    "Trong năm, Trường Chính trị tỉnh đã mở 17 lớp trung cấp lý luận chính trị",
-    "cho 1.284 học viên; tỷ lệ học viên tốt nghiệp loại giỏi đạt 21,6%.",
-    "Kinh phí thực hiện là 4,35 tỷ đồng, trong đó ngân sách tỉnh cấp 3,1 tỷ đồng.",
-]
-
-
-def render_scan(lines: list[str], seed: int = 3, blur: float = 0.6, angle: float = 1.2) -> object:
-    """A300 dpi A4 'scan' of our own lines: DejaVu Serif 12 pt, slight rotation, speckle noise."""
-    from PIL import Image, ImageDraw, ImageFilter, ImageFont
-
-    dpi = 300
-    image = Image.new("L", (int(8.27 * dpi), int(11.69 * dpi)), 255)
-    draw = ImageDraw.Draw(image)
-    font = ImageFont.truetype(str(FONT), int(12 / 72 * dpi))
-    y = 300
-    for line in lines:
-        draw.text((250, y), line, font=font, fill=0)
-        y += int(12 / 72 * dpi * 1.6)
-    image = image.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=255)
-    rng = random.Random(seed)
-    pixels = image.load()
-    for _ in range(image.width * image.height // 200):
-        pixels[rng.randrange(image.width), rng.randrange(image.height)] = rng.choice((0, 90, 180))
-    return image.filter(ImageFilter.GaussianBlur(blur))
-
-
-def cer(expected: str, got: str) -> float:
-    """Character error rate: Levenshtein distance / expected length (spaces normalised)."""
-    a, b = " ".join(expected.split()), " ".join(got.split())
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1] / max(len(a), 1)
+SCAN_LINES = PAGES[0]  # our own report page (eval/bench_formats.py), invented figures
 
 
 def mixed_pdf(tmp_path: Path) -> Path:
@@ -464,7 +427,7 @@ def mixed_pdf(tmp_path: Path) -> Path:
         typed.add_page()
         typed.multi_cell(0, 8, text)
     scan = io.BytesIO()
-    render_scan(SCAN_LINES).save(scan, format="PDF", resolution=300)  # type: ignore[attr-defined]
+    render_scan(SCAN_LINES).save(scan, format="PDF", resolution=300)
     typed_reader = PdfReader(io.BytesIO(bytes(typed.output())))
     writer = PdfWriter()
     writer.add_page(typed_reader.pages[0])
@@ -506,7 +469,7 @@ def test_mixed_pdf_is_read_page_by_page_with_ocr_where_needed(tmp_path: Path) ->
 @needs_tesseract
 def test_png_and_multipage_tiff(tmp_path: Path) -> None:
     png = tmp_path / "ảnh.png"
-    render_scan(SCAN_LINES[:2]).save(png)  # type: ignore[attr-defined]
+    render_scan(SCAN_LINES[:2]).save(png)
     loaded = load_file(png, LIMIT)
     assert "Trường Chính trị tỉnh đã mở 17 lớp" in loaded.text
     assert [sp.page for sp in loaded.spans] == [1]
@@ -514,31 +477,17 @@ def test_png_and_multipage_tiff(tmp_path: Path) -> None:
     tif = tmp_path / "hai-trang.tif"
     first = render_scan(SCAN_LINES[2:3], seed=5)
     second = render_scan(SCAN_LINES[3:4], seed=6, angle=-0.8)
-    first.save(tif, save_all=True, append_images=[second], compression="tiff_lzw")  # type: ignore[attr-defined]
+    first.save(tif, save_all=True, append_images=[second], compression="tiff_lzw")
     loaded = load_file(tif, LIMIT)
     assert [sp.page for sp in loaded.spans] == [1, 2]
     assert "1.284 học viên" in loaded.text[loaded.spans[0].start : loaded.spans[0].end]
     assert "4,35 tỷ đồng" in loaded.text[loaded.spans[1].start : loaded.spans[1].end]
 
 
-def poor_scan(seed: int = 1) -> object:
-    """A bad photocopy of the scan: a third of the resolution, faded ink on grey paper, speckles."""
-    from PIL import Image, ImageFilter
-
-    image = render_scan(SCAN_LINES)
-    image = image.resize((image.width // 3, image.height // 3), Image.Resampling.BILINEAR)  # type: ignore[attr-defined]
-    image = image.point(lambda v: 110 + v * 0.45)
-    rng = random.Random(seed)
-    pixels = image.load()
-    for _ in range(int(image.width * image.height * 0.04)):
-        pixels[rng.randrange(image.width), rng.randrange(image.height)] = rng.choice((60, 230))
-    return image.filter(ImageFilter.GaussianBlur(0.6))
-
-
 @needs_tesseract
 def test_a_poor_scan_is_flagged(tmp_path: Path) -> None:
     path = tmp_path / "mờ.png"
-    poor_scan().save(path)  # type: ignore[attr-defined]
+    poor_scan(SCAN_LINES).save(path)
     loaded = load_file(path, LIMIT)
     conf = loaded.spans[0].ocr_conf
     assert 0 < conf < 80, conf  # some words are misread at this quality: the figures cannot be trusted
