@@ -504,11 +504,11 @@ def score_item(
     if item.mode == "draft" and not ans.refused:
         by_n = {c.n: c for c in ans.citations}
         for line in answer.split("\n"):
-            cited = [by_n[n] for n in sorted(_markers(line)) if n in by_n]
+            line_cits = [by_n[n] for n in sorted(_markers(line)) if n in by_n]
             if not line.lstrip().startswith("-") or not _markers(line):
                 continue
             bullets += 1
-            why = bullet_unsupported(line, cited)
+            why = bullet_unsupported(line, line_cits)
             if why:
                 reasons.append(f"bullet not supported by its citation ({why}): {line[:80]}…")
             else:
@@ -516,7 +516,7 @@ def score_item(
             for point in item.points:
                 if fold(point.phrase) in fold(line):
                     found += 1
-                    provs = {fold(c.province) for c in cited}
+                    provs = {fold(c.province) for c in line_cits}
                     if fold(point.province) in provs:
                         attributed += 1
                     else:
