@@ -272,3 +272,186 @@ def test_api_requires_login_when_configured(assistant: Any, corpus_settings: Set
         assert c.get("/health").status_code == 200
         r = c.post("/ask", json={"question": QUESTION}, auth=("canbo", "mật khẩu"))
         assert r.status_code == 200 and "935" in r.json()["answer"]
+
+
+# -- issue 11: upload storage, origins, messages ----------------------------------------------------
+def _doc(name: str, figure: int) -> bytes:
+    return (
+        f"Báo cáo bồi dưỡng cán bộ xã Tân Lập năm 2023 ({name})\n\n"
+        f"Năm 2023, xã Tân Lập đã cử {figure} cán bộ đi học trung cấp lý luận chính trị.\n"
+    ).encode()
+
+
+def test_a_name_over_255_bytes_is_shortened_and_the_batch_indexed(fresh: tuple[Any, Settings]) -> None:
+    assistant, settings = fresh
+    long_name = "Báo cáo tổng kết công tác đào tạo bồi dưỡng " * 8 + ".txt"  # ~300 letters, >255 bytes
+    assert len(long_name.encode()) > 255
+    with TestClient(create_api(assistant, settings)) as c:
+        r = c.post(
+            "/ingest",
+            files=[
+                ("files", (long_name, _doc("dài", 31), "text/plain")),
+                ("files", ("ngắn.txt", _doc("ngắn", 32))),
+            ],
+        )
+        assert r.status_code == 200, r.text
+        stored = r.json()["files"]
+        assert len(stored) == 2 and "ngắn.txt" in stored
+        assert all(len(n.encode()) <= 255 for n in stored)
+        sources = {d["source"] for d in c.get("/documents").json()["documents"]}
+        assert {f"uploads/{n}" for n in stored} <= sources
+
+
+def test_same_name_upload_is_kept_beside_unless_replace(fresh: tuple[Any, Settings]) -> None:
+    assistant, settings = fresh
+    with TestClient(create_api(assistant, settings)) as c:
+        first = c.post("/ingest", files=[("files", ("trùng tên.txt", _doc("một", 41)))])
+        second = c.post("/ingest", files=[("files", ("trùng tên.txt", _doc("hai", 42)))])
+        assert first.status_code == second.status_code == 200, second.text
+        assert first.json()["files"] == ["trùng tên.txt"]
+        assert second.json()["files"] == ["trùng tên (2).txt"]
+        assert second.json()["renamed"] == {"trùng tên.txt": "trùng tên (2).txt"}
+        uploads = Path(settings.corpus_dir) / "uploads"
+        assert (uploads / "trùng tên.txt").read_bytes() == _doc("một", 41)  # the old one untouched
+        replaced = c.post("/ingest?replace=true", files=[("files", ("trùng tên.txt", _doc("ba", 43)))])
+        assert replaced.status_code == 200 and replaced.json()["files"] == ["trùng tên.txt"]
+        assert (uploads / "trùng tên.txt").read_bytes() == _doc("ba", 43)
+        assert replaced.json()["updated"] == 1
+        records = {u["name"]: u for u in c.get("/uploads").json()["uploads"]}
+        assert records["trùng tên.txt"]["replaced"]  # who uploaded the version it replaced
+
+
+def test_concurrent_same_name_uploads_all_succeed(fresh: tuple[Any, Settings]) -> None:
+    assistant, settings = fresh
+    with TestClient(create_api(assistant, settings)) as c:
+
+        def send(i: int) -> Any:
+            return c.post("/ingest", files=[("files", ("đồng thời.txt", _doc(f"bản {i}", 100 + i)))])
+
+        with ThreadPoolExecutor(max_workers=10) as pool:
+            results = list(pool.map(send, range(10)))
+    assert [r.status_code for r in results] == [200] * 10, [r.text for r in results if r.status_code != 200]
+    names = [r.json()["files"][0] for r in results]
+    assert len(set(names)) == 10, names
+    uploads = Path(settings.corpus_dir) / "uploads"
+    assert not [p.name for p in uploads.iterdir() if p.name.startswith(".")]  # no temp file left
+
+
+def test_uploads_record_who_and_when(fresh: tuple[Any, Settings]) -> None:
+    assistant, settings = fresh
+    with TestClient(create_api(assistant, settings)) as c:
+        assert c.post("/ingest", files=[("files", ("khách gửi.txt", _doc("khách", 51)))]).status_code == 200
+        rec = next(u for u in c.get("/uploads").json()["uploads"] if u["name"] == "khách gửi.txt")
+    assert rec["sender"] == "khách@testclient" and rec["uploaded_at"].startswith("20")
+    assert rec["original_name"] == "khách gửi.txt" and rec["size"] == len(_doc("khách", 51))
+    logged = settings.model_copy(update={"auth_user": "canbo", "auth_password": "mật khẩu"})
+    with TestClient(create_api(assistant, logged)) as c:
+        r = c.post(
+            "/ingest", files=[("files", ("cán bộ gửi.txt", _doc("cán bộ", 52)))], auth=("canbo", "mật khẩu")
+        )
+        assert r.status_code == 200, r.text
+        assert c.get("/uploads").status_code == 401
+        rec = next(
+            u
+            for u in c.get("/uploads", auth=("canbo", "mật khẩu")).json()["uploads"]
+            if u["name"] == "cán bộ gửi.txt"
+        )
+    assert rec["sender"] == "canbo"
+
+
+def test_delete_an_upload_removes_it_from_the_index(fresh: tuple[Any, Settings]) -> None:
+    assistant, settings = fresh
+    question = "Năm 2023 xã Phú Mỹ cử bao nhiêu cán bộ đi học cao cấp lý luận chính trị?"
+    doc = "Báo cáo xã Phú Mỹ\n\nNăm 2023, xã Phú Mỹ đã cử 61 cán bộ đi học cao cấp lý luận chính trị.\n".encode()
+    with TestClient(create_api(assistant, settings)) as c:
+        assert c.post("/ingest", files=[("files", ("Phú Mỹ.txt", doc))]).status_code == 200
+        assert "61" in c.post("/ask", json={"question": question}).json()["answer"]
+        r = c.delete("/uploads/Phú Mỹ.txt")
+        assert r.status_code == 200 and r.json()["deleted"] == "Phú Mỹ.txt"
+        sources = {d["source"] for d in c.get("/documents").json()["documents"]}
+        assert "uploads/Phú Mỹ.txt" not in sources
+        assert "61" not in c.post("/ask", json={"question": question}).json()["answer"]
+        assert not (Path(settings.corpus_dir) / "uploads" / "Phú Mỹ.txt").exists()
+        again = c.delete("/uploads/Phú Mỹ.txt")
+        assert again.status_code == 404 and "no such upload" in again.json()["detail"]
+        assert c.delete("/uploads/..").status_code in (404, 422)
+        assert c.delete("/uploads/.uploads.json").status_code == 422
+
+
+def test_writes_from_a_foreign_origin_are_refused(fresh: tuple[Any, Settings]) -> None:
+    assistant, settings = fresh
+    files = [("files", ("nguồn lạ.txt", _doc("lạ", 71)))]
+    with TestClient(create_api(assistant, settings)) as c:
+        for headers in (
+            {"Origin": "http://evil.example"},
+            {"Origin": "http://localhost:3000"},
+            {"Origin": "null"},
+            {"Referer": "http://evil.example/page.html"},
+        ):
+            r = c.post("/ingest", files=files, headers=headers)
+            assert r.status_code == 403, (headers, r.text)
+            assert "nguồn khác" in r.json()["detail"] and "cross-origin" in r.json()["detail"]
+            assert c.delete("/uploads/khách gửi.txt", headers=headers).status_code == 403
+        assert not (Path(settings.corpus_dir) / "uploads" / "nguồn lạ.txt").exists()
+        # a preflight from a foreign origin gets no approval; reads carry no CORS approval for it
+        pre = c.options(
+            "/ingest", headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"}
+        )
+        assert pre.status_code == 403 and "access-control-allow-origin" not in pre.headers
+        read = c.get("/documents", headers={"Origin": "http://localhost:9999"})
+        assert read.status_code == 200 and "access-control-allow-origin" not in read.headers
+        # the app's own page (same origin) may write
+        r = c.post("/ingest", files=files, headers={"Origin": "http://testserver"})
+        assert r.status_code == 200, r.text
+    allowed = settings.model_copy(update={"allowed_origins": ["https://cong.example.vn"]})
+    with TestClient(create_api(assistant, allowed)) as c:
+        r = c.post("/ingest", files=files, headers={"Origin": "https://cong.example.vn"})
+        assert r.status_code == 200, r.text
+
+
+def test_foreign_origin_is_refused_even_with_the_login(assistant: Any, corpus_settings: Settings) -> None:
+    settings = corpus_settings.model_copy(update={"auth_user": "canbo", "auth_password": "mật khẩu"})
+    with TestClient(create_api(assistant, settings)) as c:
+        r = c.post(
+            "/ask",
+            json={"question": QUESTION},
+            auth=("canbo", "mật khẩu"),
+            headers={"Origin": "http://evil.example"},
+        )
+        assert r.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "words"),
+    [
+        ("multipart/form-data", b"--x\r\n", "boundary"),
+        (
+            "multipart/form-data; boundary=zz",
+            b'--zz\r\nContent-Disposition: form-data; name="files"\r\n\r\ntext\r\n--zz--\r\n',
+            "tệp tải lên",
+        ),
+    ],
+)
+def test_upload_errors_are_vietnamese(client: TestClient, content_type: str, body: bytes, words: str) -> None:
+    r = client.post("/ingest", content=body, headers={"Content-Type": content_type})
+    assert r.status_code == 422, r.text
+    assert words in r.json()["detail"], r.json()
+
+
+def test_lone_surrogate_question_is_named_as_such(client: TestClient) -> None:
+    r = client.post(
+        "/ask", content=b'{"question": "\\ud800 Ngh\\u1ec7 An"}', headers={"Content-Type": "application/json"}
+    )
+    assert r.status_code == 422
+    assert "Unicode" in r.json()["detail"] and "must be a string" not in r.json()["detail"]
+
+
+def test_health_shows_fallback_counters_and_the_ingest_queue(client: TestClient) -> None:
+    from assistant import health
+
+    before = client.get("/health").json()
+    assert before["fallbacks"][health.DENSE_FAILED] >= 0
+    assert before["ingest_queue"]["waiting"] == 0
+    health.count(health.DENSE_FAILED)
+    after = client.get("/health").json()
+    assert after["fallbacks"][health.DENSE_FAILED] == before["fallbacks"][health.DENSE_FAILED] + 1
