@@ -133,7 +133,8 @@ def intent_of(question: str) -> tuple[str, int]:
             if not re.search(r"\b(quy dinh|noi|noi dung|gi|ve|the nao|ra sao)\b", key):
                 continue
             return name, int(m.group(1))
-        if name in ("date", "number") and _COUNT_NOUNS.search(key) and not re.search(_DOC_WORDS, key):
+        counting = _COUNT_NOUNS.search(key) and re.search(r"\b(bao nhieu|so luong|tong so)\b", key)
+        if name in ("date", "number") and counting and not re.search(_DOC_WORDS, key):
             continue  # "bao nhiêu học viên … năm nào": a figure question, not about a document
         if name == "date" and not re.search(rf"\b({_DOC_WORDS}|ban hanh|ky|bai bao|bai viet|dang)\b", key):
             if re.search(r"\b(dien ra|khai giang|be giang|to chuc|hoi nghi|le)\b", key):
@@ -469,10 +470,13 @@ def answer_fact(q: Query, passages: Sequence[Passage], corpus: Iterable[Passage]
     if not named and _NUMBER_IN_Q.search(q.text):
         # a number that is no document's own names a document they cite ("Nghị định 101/2017/NĐ-CP")
         return _referenced(q, intent, docs, passages)
-    typed = _of_asked_type(q.text, docs)
-    if not typed:
-        return None  # the question asks about a kind of document that is not here (a Tờ trình …)
-    candidates = named or typed[:1]
+    if named:
+        candidates = named
+    else:
+        typed = _of_asked_type(q.text, docs)
+        if not typed:
+            return None  # the question asks about a kind of document that is not here (a Tờ trình …)
+        candidates = typed[:1]
     for d in candidates:
         if intent == "article":
             ans = _article(d, q, n)
@@ -530,6 +534,6 @@ def _of_asked_type(question: str, docs: list[_Doc]) -> list[_Doc]:
         d
         for d in docs
         if (d.anatomy.genre == "tin_bai") == news
-        and (news or word == "van ban" or _plain(d.anatomy.type_value) == word)
+        and (news or word == "van ban" or not d.anatomy.type_value or _plain(d.anatomy.type_value) == word)
     ]
     return same

@@ -13,7 +13,7 @@ from ingest.anatomy import Anatomy, display_body
 from ingest.anatomy import parse as parse_anatomy
 from ingest.loaders import SUPPORTED_SUFFIXES, LoadError
 from ingest.models import DocMeta, SourceDocument
-from ingest.provinces import dominant_province, find_provinces
+from ingest.provinces import NATIONAL, PROVINCES, dominant_province, find_provinces
 from ingest.sandbox import load_untrusted
 
 META_SUFFIX = ".meta.yaml"
@@ -164,3 +164,90 @@ def load_document(path: Path, corpus_dir: Path, max_bytes: int) -> SourceDocumen
         kind=loaded.kind,
         spans=loaded.spans,  # pages / sheet rows, for citation locators
     )
+
+
+# -- user corrections ------------------------------------------------------------------------
+# What a user may set or correct for a document (at upload, in the document list, by the CLI/API):
+# written to its sidecar, which wins over everything inferred and re-indexes the document.
+EDITABLE_FIELDS: tuple[str, ...] = ("title", "province", "doc_type", "date", "period", "issuing_body")
+# Longest title / type / body accepted from a user (a longer value is a mistake, not a title).
+MAX_META_CHARS = 300
+
+
+class MetaError(ValueError):
+    """A metadata correction that cannot be stored; the message names the field (vi + en)."""
+
+
+def validate_meta(fields: dict[str, str]) -> dict[str, str]:
+    """Check and normalise user-given metadata: the province is one of the 63 (or "Trung ương"),
+    written with or without accents; a date is yyyy-mm-dd or dd/mm/yyyy; a period is yyyy or yyyy-yyyy.
+    An empty value clears the field (the inferred value applies again)."""
+    out: dict[str, str] = {}
+    for key, raw in fields.items():
+        if key not in EDITABLE_FIELDS:
+            raise MetaError(
+                f"trường «{key}» không sửa được (chỉ: {', '.join(EDITABLE_FIELDS)}) / "
+                f"field {key!r} cannot be set (allowed: {', '.join(EDITABLE_FIELDS)})"
+            )
+        value = " ".join(str(raw or "").split())
+        if len(value) > MAX_META_CHARS:
+            raise MetaError(f"trường «{key}» dài quá {MAX_META_CHARS} ký tự / {key!r} is too long")
+        if not value:
+            out[key] = ""
+        elif key == "province":
+            if value.lower() in (NATIONAL.lower(), "trung uong"):
+                out[key] = NATIONAL
+            else:
+                found = find_provinces(f"tỉnh {value}") if value not in PROVINCES else [value]
+                if len(found) != 1:
+                    raise MetaError(
+                        f"tỉnh «{value}» không có trong danh sách 63 tỉnh, thành phố (hoặc «{NATIONAL}») / "
+                        f"unknown province {value!r}"
+                    )
+                out[key] = found[0]
+        elif key == "date":
+            m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", value) or None
+            d = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", value)
+            y, mo, da = (
+                (m.group(1), m.group(2), m.group(3))
+                if m
+                else (d.group(3), d.group(2), d.group(1))
+                if d
+                else ("", "", "")
+            )
+            if not y or not (1 <= int(mo) <= 12 and 1 <= int(da) <= 31):
+                raise MetaError(
+                    f"ngày «{value}» không hợp lệ (yyyy-mm-dd hoặc dd/mm/yyyy) / invalid date {value!r}"
+                )
+            out[key] = f"{int(y):04d}-{int(mo):02d}-{int(da):02d}"
+        elif key == "period":
+            p = re.fullmatch(r"((?:19|20)\d{2})(?:\s*[-–]\s*((?:19|20)\d{2}))?", value)
+            if not p or (p.group(2) and p.group(2) < p.group(1)):
+                raise MetaError(
+                    f"giai đoạn «{value}» không hợp lệ (yyyy hoặc yyyy-yyyy) / invalid period {value!r}"
+                )
+            out[key] = f"{p.group(1)}-{p.group(2)}" if p.group(2) else p.group(1)
+        elif key == "doc_type":
+            out[key] = value.lower()
+        else:
+            out[key] = value
+    return out
+
+
+def sidecar_of(path: Path) -> Path:
+    return path.with_name(path.name.rsplit(".", 1)[0] + META_SUFFIX)
+
+
+def write_sidecar(path: Path, fields: dict[str, str]) -> Path:
+    """Merge user corrections into the document's sidecar (created if absent), atomically.
+
+    The next ingest of ``path`` re-indexes it with these values (the sidecar is part of its hash).
+    """
+    clean = validate_meta(fields)
+    current = _read_sidecar(path)
+    merged = {k: v for k, v in {**current, **clean}.items() if v}
+    side = sidecar_of(path)
+    tmp = side.with_name(side.name + ".tmp")
+    tmp.write_text(yaml.safe_dump(merged, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    tmp.replace(side)
+    return side

@@ -185,3 +185,32 @@ def test_real_pages_headers() -> None:
         assert a.date and a.date.value == date, name
         assert a.issuer and a.issuer.value in " ".join(text[a.issuer.start : a.issuer.end].split()), name
         assert a.province == province, name
+
+
+def test_user_corrections_go_to_the_sidecar_and_win(tmp_path: Path) -> None:
+    from ingest.corpus import MetaError, sidecar_of, validate_meta, write_sidecar
+
+    src = tmp_path / "tin.txt"
+    src.write_text((GENRES / "tin-quang-tri-khai-giang.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    before = load_document(src, tmp_path, 10**6)
+    side = write_sidecar(
+        src, {"province": "quang tri", "date": "14/06/2023", "title": "Khai giảng lớp cao cấp"}
+    )
+    assert side == sidecar_of(src) and side.exists()
+    after = load_document(src, tmp_path, 10**6)
+    assert (after.meta.province, after.meta.date, after.meta.title) == (
+        "Quảng Trị",
+        "2023-06-14",
+        "Khai giảng lớp cao cấp",
+    )
+    assert after.sha256 != before.sha256  # a correction re-indexes the document
+    write_sidecar(src, {"title": ""})  # clearing a field brings back the inferred value
+    assert load_document(src, tmp_path, 10**6).meta.title == before.meta.title
+    assert validate_meta({"province": "Trung ương", "period": "2016 - 2020"}) == {
+        "province": NATIONAL,
+        "period": "2016-2020",
+    }
+    for bad in ({"province": "Atlantis"}, {"date": "31/13/2020"}, {"period": "2020-2010"}, {"owner": "x"}):
+        with pytest.raises(MetaError) as e:
+            validate_meta(bad)
+        assert "/" in str(e.value)  # Vietnamese / English, naming the field or value
