@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ingest import legacy_encoding
 from ingest.load_errors import LoadError, describe, fmt_mb
 from ingest.models import TextSpan
 
@@ -57,12 +58,30 @@ def read_workbook(
 ) -> tuple[list[tuple[str, TextSpan]], str | None]:
     """(lines with their sheet/cell spans, workbook title) of an .xlsx or .xls file."""
     sheets, title = _read_xlsx(path, data, max_bytes) if kind == "xlsx" else _read_xls(path, data)
+    _fix_legacy_cells(sheets)
     pieces: list[tuple[str, TextSpan]] = []
     for sheet in sheets:
         pieces.extend(_table_lines(sheet))
     if not pieces:
         raise LoadError(path, "bảng tính không có ô nào có dữ liệu", "spreadsheet has no filled cells")
     return pieces, title
+
+
+def _fix_legacy_cells(sheets: list[_Sheet]) -> None:
+    """Cells typed in a TCVN3 or VNI font (common in older result tables) converted to Unicode.
+
+    Judged on the workbook's text as a whole (a single cell is too little evidence), per sheet
+    name too; cells are converted in place (merged cells share one object: converted once).
+    """
+    cells = {id(c): c for sh in sheets for row in sh.rows for c in row if c.text and not c.numeric}
+    sample = " ".join([sh.name for sh in sheets] + [c.text for c in cells.values()])
+    encoding = legacy_encoding.detect_text(sample)
+    if encoding is None:
+        return
+    for cell in cells.values():
+        cell.text = legacy_encoding.convert(cell.text, encoding)
+    for sh in sheets:
+        sh.name = legacy_encoding.convert(sh.name, encoding)
 
 
 # --- reading the grid ------------------------------------------------------------------------

@@ -302,6 +302,29 @@ def test_xls_reads_like_xlsx(tmp_path: Path) -> None:
     assert loaded.kind == "xls"
 
 
+def test_xlsx_typed_in_a_tcvn3_font_is_converted(tmp_path: Path) -> None:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "KQ"
+
+    def abc(text: str) -> str:
+        return tcvn3_bytes(text).decode("latin-1")
+
+    ws.append([abc("Đơn vị"), abc("Số lớp"), abc("Số học viên")])
+    ws.append([abc("Trường Chính trị tỉnh"), 17, 1284])
+    ws.append([abc("Trung tâm bồi dưỡng huyện"), 9, 612])
+    path = tmp_path / "abc.xlsx"
+    wb.save(str(path))
+    lines = load_file(path, LIMIT).text.split("\n\n")
+    assert (
+        lines[2]
+        == "Số lớp: 17 – Đơn vị Trường Chính trị tỉnh; Số học viên: 1284 – Đơn vị Trường Chính trị tỉnh."
+    )
+    assert lines[3].startswith("Số lớp: 9 – Đơn vị Trung tâm bồi dưỡng huyện;")
+
+
 def test_corrupt_spreadsheets_get_a_clear_error(tmp_path: Path) -> None:
     good = _results_xlsx(tmp_path / "tốt.xlsx").read_bytes()
     broken = tmp_path / "hỏng.xlsx"
