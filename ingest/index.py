@@ -515,10 +515,14 @@ class LexicalStore:
         self.meta["digest"] = f"{int(self.meta['digest'], 16) ^ _vhash(version):032x}"
 
     def _add(self, cur: sqlite3.Cursor, items: list[tuple[str, str, str, dict[str, Any]]], pending: bool) -> int:
-        have = {
-            cid: bool(p)
-            for cid, p in _select_in(cur, "SELECT chunk_id, pending FROM chunks WHERE chunk_id IN ({})", [i[0] for i in items])
-        }
+        stored = _select_in(
+            cur, "SELECT chunk_id, pending, version FROM chunks WHERE chunk_id IN ({})", [i[0] for i in items]
+        )
+        # same chunk, new document version (e.g. its sidecar changed): the row is replaced
+        versions = {cid: str(meta.get("doc_sha256", "")) for cid, _, _, meta in items}
+        replaced = [cid for cid, _, ver in stored if versions[cid] != ver]
+        self._remove(cur, replaced)
+        have = {cid: bool(p) for cid, p, _ in stored if cid not in replaced}
         if not pending:
             self._confirm(cur, [cid for cid, p in have.items() if p])
         adds: dict[str, list[tuple[int, int, int]]] = {}

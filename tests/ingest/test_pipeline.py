@@ -51,13 +51,13 @@ def test_session_index_holds_the_whole_corpus(corpus_settings: Settings) -> None
 
 def test_reingest_unchanged_writes_nothing(corpus_settings: Settings) -> None:
     lex_before = LexicalIndex.load(corpus_settings.index_dir)
-    manifest = (corpus_settings.index_dir / "lexical" / "manifest.json").stat().st_mtime_ns
+    manifest = (corpus_settings.index_dir / "lexical" / "lexical.sqlite3").stat().st_mtime_ns
     report = run_ingest(corpus_settings)
     assert report.docs_skipped == 5
     assert (report.docs_added, report.docs_updated, report.docs_removed) == (0, 0, 0)
     assert (report.chunks_added, report.chunks_removed) == (0, 0)
     assert not report.lexical_rebuilt
-    assert (corpus_settings.index_dir / "lexical" / "manifest.json").stat().st_mtime_ns == manifest
+    assert (corpus_settings.index_dir / "lexical" / "lexical.sqlite3").stat().st_mtime_ns == manifest
     assert LexicalIndex.load(corpus_settings.index_dir).ids_digest == lex_before.ids_digest
 
 
@@ -220,3 +220,123 @@ def test_docx_and_pdf_are_ingested_with_exact_offsets(tmp_path: Path) -> None:
         assert loaded.text[int(r.meta["start"]) : int(r.meta["end"])] == r.text
     provinces = {r.meta["province"] for r in lex.records}
     assert provinces == {"Hà Giang", "Cao Bằng"}
+
+
+# --- the lexical index: in place, bm25s's scores, searchable before the vectors -------------------
+
+NEW_DOC = (
+    "Báo cáo bồi dưỡng cán bộ huyện Đồi Mây năm 2032\n\n"
+    "Năm 2032, huyện Đồi Mây tổ chức 23 lớp bồi dưỡng nghiệp vụ văn thư lưu trữ cho 486 học viên, "
+    "trong đó có 57 cán bộ cấp xã học chứng chỉ quản trị mạng.\n\n"
+    "Kinh phí thực hiện là 2,9 tỷ đồng, do ngân sách tỉnh cấp.\n"
+)
+
+
+def test_lexical_scores_are_bm25s_scores(corpus_settings: Settings) -> None:
+    """Same ranking and scores as bm25s (Lucene BM25) on the same records: retrieval is unchanged."""
+    import bm25s
+
+    from ingest.normalize import lexical_tokens
+
+    lex = LexicalIndex.load(corpus_settings.index_dir)
+    recs = sorted(lex.records, key=lambda r: r.chunk_id)
+    ref = bm25s.BM25()
+    ref.index([lexical_tokens(r.index_text) or ["∅"] for r in recs], show_progress=False)
+    for q in ("Nghệ An đào tạo bao nhiêu thạc sỹ", "nghe an dao tao bao nhieu thac sy", "kinh phí bồi dưỡng"):
+        toks = [t for t in lexical_tokens(q) if t in ref.vocab_dict]
+        docs, scores = ref.retrieve([toks], k=10, show_progress=False)
+        want = [(recs[int(i)].chunk_id, float(s)) for i, s in zip(docs[0], scores[0], strict=True)]
+        got = lex.search(q, 10)
+        assert [c for c, _ in got] == [c for c, _ in want], q
+        assert max(abs(a - b) for (_, a), (_, b) in zip(got, want, strict=True)) < 1e-4
+
+
+def test_new_document_is_answerable_before_its_vectors(small_corpus: Path, tmp_path: Path) -> None:
+    from ingest.index import generation, status
+
+    s = _settings(small_corpus, tmp_path / "idx")
+    run_ingest(s)
+    gen = generation(s)
+    total = _vectors(s).count()
+    (small_corpus / "doi-may.txt").write_text(NEW_DOC, encoding="utf-8")
+    seen: dict[str, object] = {}
+
+    def searchable() -> None:
+        lex = LexicalIndex.load(s.index_dir)
+        hits = lex.search("huyện Đồi Mây bao nhiêu học viên", 3)
+        seen["top"] = lex.records[lex.by_id[hits[0][0]]].text
+        seen["status"] = status(s)
+        seen["chroma"] = _vectors(s).count()
+        seen["generation"] = generation(s)
+
+    report = run_ingest(s, on_searchable=searchable)
+    assert report.docs_added == 1 and not report.errors
+    assert "486 học viên" in str(seen["top"])  # found by the lexical index …
+    assert seen["chroma"] == total  # … while no vector of it was stored yet
+    assert seen["status"]["pending_vectors"] > 0 and seen["status"]["chunks"] > total  # type: ignore[index]
+    assert seen["generation"] not in ("", gen)
+    after = status(s)
+    assert after["pending_vectors"] == 0 and after["chunks"] == _vectors(s).count() > total
+    assert 0 < report.searchable_s < report.seconds
+    # nothing changed → the stamp stays (a reader need not reload)
+    stamp = generation(s)
+    run_ingest(s)
+    assert generation(s) == stamp
+
+
+def test_add_then_remove_one_document_equals_a_rebuild(small_corpus: Path, tmp_path: Path) -> None:
+    """In-place updates leave exactly what a rebuild from Chroma gives (records, counters, scores)."""
+    from ingest.index import records_from_vectors
+
+    s = _settings(small_corpus, tmp_path / "idx")
+    run_ingest(s)
+    before = LexicalIndex.load(s.index_dir)
+    q = "đào tạo cán bộ thạc sỹ kinh phí"
+    (small_corpus / "doi-may.txt").write_text(NEW_DOC, encoding="utf-8")
+    run_ingest(s)
+    grown = LexicalIndex.load(s.index_dir)
+    rebuilt = LexicalIndex.build(tmp_path / "fresh", records_from_vectors(_vectors(s)), "x")
+    assert sorted(grown.by_id) == sorted(rebuilt.by_id) and grown.ids_digest == rebuilt.ids_digest
+    got, want = grown.search(q, 8), rebuilt.search(q, 8)
+    assert [c for c, _ in got] == [c for c, _ in want]
+    assert [x for _, x in got] == pytest.approx([x for _, x in want])
+    (small_corpus / "doi-may.txt").unlink()
+    report = run_ingest(s)
+    assert report.docs_removed == 1
+    after = LexicalIndex.load(s.index_dir)
+    assert sorted(after.by_id) == sorted(before.by_id) and after.ids_digest == before.ids_digest
+    assert [c for c, _ in after.search(q, 8)] == [c for c, _ in before.search(q, 8)]
+
+
+KILL_AT_SEARCHABLE = r"""
+import os, signal
+from assistant.settings import Settings
+from ingest.pipeline import run_ingest
+run_ingest(Settings(), on_searchable=lambda: os.kill(os.getpid(), signal.SIGKILL))
+"""
+
+
+def test_kill_between_lexical_and_vectors_converges(small_corpus: Path, tmp_path: Path) -> None:
+    """``kill -9`` right after the new document became searchable, before any vector of it."""
+    import os
+    import subprocess
+    import sys
+
+    from ingest.index import status, sync_lexical
+
+    s = _settings(small_corpus, tmp_path / "idx")
+    run_ingest(s)
+    total = _vectors(s).count()
+    (small_corpus / "doi-may.txt").write_text(NEW_DOC, encoding="utf-8")
+    env = {**os.environ, "DTBD_CORPUS_DIR": str(small_corpus), "DTBD_INDEX_DIR": str(s.index_dir), "DTBD_LLM": "none"}
+    proc = subprocess.run([sys.executable, "-c", KILL_AT_SEARCHABLE], env=env, capture_output=True, timeout=600)
+    assert proc.returncode == -9, proc.stderr[-2000:]
+    assert status(s)["pending_vectors"] > 0 and _vectors(s).count() == total
+    lex, _ = sync_lexical(s.index_dir, _vectors(s))  # a reader after the crash: the new text is there
+    assert any("486 học viên" in r.text for r in lex.records)
+    report = run_ingest(s)
+    assert report.docs_added == 1 and not report.errors
+    lex = LexicalIndex.load(s.index_dir)
+    assert set(lex.by_id) == set(_vectors(s).all_ids()) and lex.pending == 0
+    again = run_ingest(s)
+    assert (again.chunks_added, again.chunks_removed, again.lexical_rebuilt) == (0, 0, False)
