@@ -602,6 +602,10 @@ def _extract_pdf(
         from ingest.ocr import ocr_pdf_pages
 
         ocr = ocr_pdf_pages(path, data, [i + 1 for i in scanned], len(pages), on_page)
+    # A PDF printed from a TCVN3/VNI document keeps the font's glyph characters in its text layer.
+    legacy = legacy_encoding.detect_text("\n".join(t for i, t in enumerate(pages) if i not in scanned))
+    if legacy is not None:
+        pages = [t if i in scanned else legacy_encoding.convert(t, legacy) for i, t in enumerate(pages)]
     out: list[tuple[str, TextSpan]] = []
     for i, text in enumerate(pages):
         number = i + 1

@@ -237,6 +237,23 @@ def test_docx_runs_in_vntime_and_vni_fonts_are_converted(tmp_path: Path) -> None
     assert loaded.text == f"{title.upper()}\n\n{nfc(VI_LEGACY)}\n\nGhi chú: số liệu do Sở Nội vụ cung cấp."
 
 
+def test_pdf_printed_from_a_tcvn3_document_is_converted(tmp_path: Path) -> None:
+    """The text layer of such a PDF holds the .VnTime glyph characters ("§µo t¹o")."""
+    import fpdf
+
+    pdf = fpdf.FPDF()
+    pdf.add_font("DejaVu", fname=str(FONT))
+    pdf.set_font("DejaVu", size=12)
+    pdf.add_page()
+    words = tcvn3_bytes(VI_LEGACY).decode("latin-1").split()
+    for row in range(0, len(words), 8):  # text() draws U+00AD ("ư" in TCVN3) as a glyph; multi_cell would
+        pdf.text(15, 20 + row, " ".join(words[row : row + 8]))  # treat it as a soft hyphen and drop it
+    path = tmp_path / "in-từ-abc.pdf"
+    path.write_bytes(bytes(pdf.output()))
+    text = load_file(path, LIMIT).text
+    assert " ".join(text.split()) == nfc(VI_LEGACY)
+
+
 # --- spreadsheets ----------------------------------------------------------------------------
 
 GRADES = [("Giỏi", 12, 15), ("Khá", 48, 51), ("Trung bình", 7, 4)]
