@@ -35,6 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Protocol
 
+from ingest.loaders import SUPPORTED_SUFFIXES
 from ingest.settings import IngestSettings
 
 __all__ = [
@@ -53,7 +54,8 @@ __all__ = [
     "upload_dir",
 ]
 
-UPLOAD_SUFFIXES: tuple[str, ...] = (".docx", ".pdf", ".txt", ".md")
+# Whatever the loader table reads can be uploaded (one list: a new format is uploadable at once).
+UPLOAD_SUFFIXES: tuple[str, ...] = tuple(sorted(SUPPORTED_SUFFIXES))
 UPLOAD_SUBDIR = "uploads"
 LEDGER_NAME = ".uploads.json"
 _LOCK_NAME = ".uploads.lock"
