@@ -363,10 +363,12 @@ def _garble(path: Path) -> None:
 @pytest.mark.parametrize(
     "damage",
     [
-        "truncate-records",
-        "garble-records",
-        "garble-bm25-vocab",
-        "delete-bm25-matrix",
+        "truncate-db",
+        "garble-db",
+        "edit-record",
+        "edit-posting-list",
+        "edit-counter",
+        "delete-db",
         "delete-manifest",
         "garble-manifest",
         "delete-lexical-dir",
@@ -375,21 +377,32 @@ def _garble(path: Path) -> None:
 def test_corrupted_lexical_index_is_detected_and_rebuilt(
     tmp_path: Path, corpus_settings: Settings, damage: str
 ) -> None:
+    import sqlite3
+
     from ingest.index import LexicalIndex, LexicalIndexCorrupt, sync_lexical
 
     settings = settings_for(copy_index(Path(corpus_settings.index_dir), tmp_path / "index"))
     lex = Path(settings.index_dir) / "lexical"
     good_ids = sorted(r.chunk_id for r in LexicalIndex.load(Path(settings.index_dir)).records)
-    records = lex / "chunks.jsonl"
-    if damage == "truncate-records":
-        with records.open("r+b") as f:
-            f.truncate(records.stat().st_size // 2)
-    elif damage == "garble-records":
-        _garble(records)
-    elif damage == "garble-bm25-vocab":
-        _garble(lex / "bm25" / "vocab.index.json")
-    elif damage == "delete-bm25-matrix":
-        next((lex / "bm25").glob("data.*")).unlink()
+    db_path = lex / "lexical.sqlite3"
+    if damage == "truncate-db":
+        with db_path.open("r+b") as f:
+            f.truncate(db_path.stat().st_size // 2)
+    elif damage == "garble-db":
+        _garble(db_path)
+    elif damage in ("edit-record", "edit-posting-list", "edit-counter"):
+        # damage that SQLite itself cannot see: a valid database with wrong content
+        db = sqlite3.connect(db_path)
+        if damage == "edit-record":
+            db.execute("UPDATE chunks SET text = text || ' 9999' WHERE row = (SELECT min(row) FROM chunks)")
+        elif damage == "edit-posting-list":
+            db.execute("UPDATE postings SET tfs = zeroblob(length(tfs)) WHERE term = 'cán'")
+        else:
+            db.execute("UPDATE meta SET value = value + 1 WHERE key = 'n'")
+        db.commit()
+        db.close()
+    elif damage == "delete-db":
+        db_path.unlink()
     elif damage == "delete-manifest":
         (lex / "manifest.json").unlink()
     elif damage == "garble-manifest":
@@ -412,15 +425,17 @@ def test_corrupted_lexical_index_rebuilt_on_assistant_start(
     from assistant.service import Assistant
 
     settings = settings_for(copy_index(Path(corpus_settings.index_dir), tmp_path / "index"))
-    records = Path(settings.index_dir) / "lexical" / "chunks.jsonl"
-    # Damage that keeps the file parseable: a record's text changed (only the checksum tells).
-    lines = records.read_text(encoding="utf-8").splitlines()
-    lines[0] = lines[0].replace("cán bộ", "cán bộ 9999", 1)
-    records.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    import sqlite3
+
+    db_path = Path(settings.index_dir) / "lexical" / "lexical.sqlite3"
+    # Damage that keeps the database valid: a record's text changed (only the checksum tells).
+    with sqlite3.connect(db_path) as db:
+        db.execute("UPDATE chunks SET text = replace(text, 'cán bộ', 'cán bộ 9999')")
     ans = Assistant.from_settings(settings).ask(NGHE_AN_Q)
     assert "935" in ans.answer and "9999" not in ans.answer
     assert ans.citations[0].source == NGHE_AN_SOURCE
-    assert "9999" not in records.read_text(encoding="utf-8")
+    with sqlite3.connect(db_path) as db:
+        assert db.execute("SELECT count(*) FROM chunks WHERE text LIKE '%9999%'").fetchone() == (0,)
     assert index_problems(settings) == []
 
 
