@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import tempfile
 import warnings
 from collections.abc import Callable
@@ -40,7 +41,30 @@ PageFn = Callable[[int, int], None]
 
 
 def recognise(path: Path, image: Path, workdir: Path) -> tuple[str, float]:
-    """(text, mean word confidence 0-100) of one page image; lines and paragraphs as Tesseract found them."""
+    """(text, mean word confidence 0-100) of one page image; a page scanned sideways or upside
+    down (poor first reading) is turned as Tesseract's orientation detection says and read again."""
+    text, conf = _tesseract(path, image, workdir)
+    if conf >= ORIENTATION_CHECK_BELOW:
+        return text, conf
+    turn = _orientation(path, image, workdir)
+    if turn == 0:
+        return text, conf
+    from PIL import Image
+
+    turned = image.with_name(f"{image.stem}-turned.png")
+    with Image.open(image) as im:
+        im.rotate(-turn, expand=True).save(turned)  # Tesseract's "Rotate: 90" means 90° clockwise
+    text2, conf2 = _tesseract(path, turned, workdir)
+    turned.unlink()
+    return (text2, conf2) if conf2 > conf else (text, conf)
+
+
+# A page read with a lower mean confidence than this may be turned: check its orientation (~1-7 s).
+ORIENTATION_CHECK_BELOW = 60.0
+_ROTATE = re.compile(r"^Rotate:\s*(\d+)", re.M)
+
+
+def _tesseract(path: Path, image: Path, workdir: Path) -> tuple[str, float]:
     tesseract = require_tool(path, "tesseract", "tesseract-ocr tesseract-ocr-vie")
     proc = run_converter(
         path,
@@ -51,6 +75,20 @@ def recognise(path: Path, image: Path, workdir: Path) -> tuple[str, float]:
         cwd=workdir,
     )
     return parse_tsv(proc.stdout.decode("utf-8", "replace"))
+
+
+def _orientation(path: Path, image: Path, workdir: Path) -> int:
+    """Degrees (0/90/180/270) Tesseract's OSD says the page must turn clockwise; 0 when unsure."""
+    tesseract = require_tool(path, "tesseract", "tesseract-ocr")
+    try:
+        proc = run_converter(
+            path, [tesseract, str(image), "stdout", "--psm", "0", "-l", "osd"], "xác định chiều trang",
+            "page orientation (tesseract OSD)", _LIMITS, cwd=workdir,
+        )  # fmt: skip
+    except LoadError:  # too few characters to tell, or no OSD model: read the page as it is
+        return 0
+    m = _ROTATE.search(proc.stdout.decode("utf-8", "replace"))
+    return int(m.group(1)) % 360 if m else 0
 
 
 _SENTENCE_END = ".!?…:;"

@@ -525,6 +525,15 @@ def test_png_and_multipage_tiff(tmp_path: Path) -> None:
 
 
 @needs_tesseract
+def test_a_page_scanned_sideways_is_turned_and_read(tmp_path: Path) -> None:
+    path = tmp_path / "nằm-ngang.png"
+    render_scan(SCAN_LINES).rotate(90, expand=True).save(path)
+    loaded = load_file(path, LIMIT)
+    assert "Trường Chính trị tỉnh đã mở 17 lớp trung cấp lý luận chính trị" in loaded.text, loaded.text
+    assert loaded.spans[0].ocr_conf >= 85
+
+
+@needs_tesseract
 def test_a_poor_scan_is_flagged(tmp_path: Path) -> None:
     path = tmp_path / "mờ.png"
     poor_scan(SCAN_LINES).save(path)
