@@ -134,7 +134,7 @@ _DIRECTIVE = [
     r"(?:(?:tới|đến|lại|về|ra)\s+)?(?:bất kỳ |bất cứ |các |những |một )?(?:con số|số liệu|tài liệu|văn bản|nguồn|thông tin)"
     r"(?:\s+\w+){0,2}\s+(?:nào\s+)?(?:khác|cũ|trước)",
     r"(?:^|[.;:!?]\s*)(?:please\s+|always\s+|only\s+|just\s+|now\s+)*(?:answer|respond|reply|say|state|output|claim|report)"
-    r"\s+(?:that\b|with\b|only\b|:|exactly\b)",
+    r"(?:\s+(?:that|with|only|exactly)\b|\s*:)",
     r"\b(?:when|whenever|if)\s+(?:you are|you're|you get|anyone|someone|somebody|a user|the user|users?|people)\s+"
     r"(?:is\s+|are\s+)?(?:asked|asks?|ask about|questions?)\b",
     r"\bthe (?:correct |right |true |only |real )?answer (?:is|must be|should be|will be)\b",
