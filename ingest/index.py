@@ -92,8 +92,11 @@ def index_failure(settings: IngestSettings, what_vi: str, what_en: str, exc: Bas
     elif settings.chroma_url:
         hint = ""
     else:
-        hint = _write_problem(Path(settings.index_dir))
-    return IndexError_(f"{what_vi} / {what_en}: {where}{f' ({hint})' if hint else ''}: {detail}")
+        hint = _write_problem(Path(settings.index_dir)) or (
+            f"chỉ mục có thể bị hỏng: dựng lại từ corpus/ bằng `rm -rf {where}` rồi `dtbd ingest` / "
+            f"the index may be damaged: rebuild it from corpus/ with `rm -rf {where}` then `dtbd ingest`"
+        )
+    return IndexError_(f"{what_vi} / {what_en}: {where}{f' ({hint})' if hint else ''}: {detail[:300]}")
 
 
 class EmbeddingMismatch(IndexError_):
