@@ -183,9 +183,10 @@ class VectorIndex:
             return
         ref = np.asarray(json.loads(str(stored)), dtype=np.float64)
         got = np.asarray(vec, dtype=np.float64)
-        same = ref.shape == got.shape and float(
-            ref @ got / ((np.linalg.norm(ref) * np.linalg.norm(got)) or 1.0)
-        ) >= PROBE_MIN_COSINE
+        same = (
+            ref.shape == got.shape
+            and float(ref @ got / ((np.linalg.norm(ref) * np.linalg.norm(got)) or 1.0)) >= PROBE_MIN_COSINE
+        )
         if not same:
             raise EmbeddingMismatch(
                 f"Mô hình nhúng khác với mô hình đã tạo chỉ mục / the embedding model differs from the "
@@ -430,10 +431,29 @@ class LexicalStore:
             if set(_META_ZERO) - set(self.meta):
                 raise LexicalIndexCorrupt(f"chỉ mục từ vựng thiếu dữ liệu / lexical index incomplete: {path}")
         except sqlite3.DatabaseError as e:
-            raise LexicalIndexCorrupt(f"chỉ mục từ vựng không đọc được / unreadable lexical index: {e}") from e
+            raise LexicalIndexCorrupt(
+                f"chỉ mục từ vựng không đọc được / unreadable lexical index: {e}"
+            ) from e
 
     def close(self) -> None:
         self.db.close()
+
+    def check(self) -> None:
+        """Cheap consistency check for the writer (counters against the rows; one pass of SQL).
+        Row checksums and posting-list CRCs are verified when a reader loads the index."""
+        try:
+            n, sum_dl, n_postings, pending = self.db.execute(
+                "SELECT count(*), coalesce(sum(dl), 0), coalesce(sum(nterms), 0), coalesce(sum(pending), 0) FROM chunks"
+            ).fetchone()
+        except sqlite3.DatabaseError as e:
+            raise LexicalIndexCorrupt(
+                f"chỉ mục từ vựng không đọc được / unreadable lexical index: {e}"
+            ) from e
+        want = tuple(int(self.meta[k]) for k in ("n", "sum_dl", "n_postings", "pending"))
+        if (int(n), int(sum_dl), int(n_postings), int(pending)) != want:
+            raise LexicalIndexCorrupt(
+                f"bộ đếm không khớp / lexical counters do not match: {self.dir / DB_NAME}"
+            )
 
     # -- reading ----------------------------------------------------------------------------
     def confirmed_versions(self) -> dict[str, str]:
@@ -486,7 +506,9 @@ class LexicalStore:
         with self._txn() as cur:
             self._remove(cur, stale + [cid for cid in missing if cid not in mine])
             for i in range(0, len(missing), _BATCH * 4):
-                got = vectors.collection.get(ids=missing[i : i + _BATCH * 4], include=["documents", "metadatas"])
+                got = vectors.collection.get(
+                    ids=missing[i : i + _BATCH * 4], include=["documents", "metadatas"]
+                )
                 items = [
                     (cid, str(meta.get("text", "")), str(doc), dict(meta))
                     for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
@@ -517,7 +539,9 @@ class LexicalStore:
     def _xor_digest(self, version: str) -> None:
         self.meta["digest"] = f"{int(self.meta['digest'], 16) ^ _vhash(version):032x}"
 
-    def _add(self, cur: sqlite3.Cursor, items: list[tuple[str, str, str, dict[str, Any]]], pending: bool) -> int:
+    def _add(
+        self, cur: sqlite3.Cursor, items: list[tuple[str, str, str, dict[str, Any]]], pending: bool
+    ) -> int:
         stored = _select_in(
             cur, "SELECT chunk_id, pending, version FROM chunks WHERE chunk_id IN ({})", [i[0] for i in items]
         )
@@ -542,8 +566,16 @@ class LexicalStore:
                 "INSERT INTO chunks(chunk_id, doc_id, version, text, index_text, meta, dl, nterms, pending, checksum)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    cid, str(meta.get("doc_id", "")), version, text, index_text, meta_json, dl, len(counts),
-                    int(pending), _row_checksum(cid, version, text, index_text, meta_json, dl),
+                    cid,
+                    str(meta.get("doc_id", "")),
+                    version,
+                    text,
+                    index_text,
+                    meta_json,
+                    dl,
+                    len(counts),
+                    int(pending),
+                    _row_checksum(cid, version, text, index_text, meta_json, dl),
                 ),
             )
             row = int(cur.lastrowid or 0)
@@ -561,7 +593,9 @@ class LexicalStore:
         return n
 
     def _confirm(self, cur: sqlite3.Cursor, ids: list[str]) -> None:
-        rows = _select_in(cur, "SELECT row, chunk_id, version FROM chunks WHERE pending = 1 AND chunk_id IN ({})", ids)
+        rows = _select_in(
+            cur, "SELECT row, chunk_id, version FROM chunks WHERE pending = 1 AND chunk_id IN ({})", ids
+        )
         for row, cid, version in rows:
             cur.execute("UPDATE chunks SET pending = 0 WHERE row = ?", (row,))
             self._xor_digest(f"{cid}:{version}")
@@ -569,7 +603,9 @@ class LexicalStore:
 
     def _remove(self, cur: sqlite3.Cursor, ids: list[str]) -> int:
         rows = _select_in(
-            cur, "SELECT row, chunk_id, version, index_text, dl, nterms, pending FROM chunks WHERE chunk_id IN ({})", ids
+            cur,
+            "SELECT row, chunk_id, version, index_text, dl, nterms, pending FROM chunks WHERE chunk_id IN ({})",
+            ids,
         )
         removes: dict[str, set[int]] = {}
         for row, cid, version, index_text, dl, nterms, pending in rows:
@@ -602,7 +638,9 @@ def _merge_postings(
     terms = sorted(set(adds) | set(removes))
     old = {
         t: (r, f, d)
-        for t, r, f, d in _select_in(cur, "SELECT term, rows, tfs, dls FROM postings WHERE term IN ({})", terms)
+        for t, r, f, d in _select_in(
+            cur, "SELECT term, rows, tfs, dls FROM postings WHERE term IN ({})", terms
+        )
     }
     for term in terms:
         rows, tfs, dls = (np.frombuffer(b, dtype=_I32) for b in old.get(term, (b"", b"", b"")))
@@ -699,7 +737,9 @@ class LexicalIndex:
         try:
             manifest = json.loads((idx.dir / MANIFEST).read_text(encoding="utf-8"))
             if manifest.get("format") != FORMAT or not path.exists():
-                raise LexicalIndexCorrupt(f"chỉ mục từ vựng sai định dạng / wrong lexical index format: {idx.dir}")
+                raise LexicalIndexCorrupt(
+                    f"chỉ mục từ vựng sai định dạng / wrong lexical index format: {idx.dir}"
+                )
             db = _connect(path, readonly=not os.access(idx.dir, os.W_OK))
             meta = _meta(db)
             max_row = 0
@@ -730,7 +770,9 @@ class LexicalIndex:
         except LexicalIndexCorrupt:
             raise
         except (OSError, ValueError, KeyError, TypeError, sqlite3.DatabaseError) as e:
-            raise LexicalIndexCorrupt(f"chỉ mục từ vựng không đọc được / unreadable lexical index: {e}") from e
+            raise LexicalIndexCorrupt(
+                f"chỉ mục từ vựng không đọc được / unreadable lexical index: {e}"
+            ) from e
         idx._db = db
         idx._pos = np.full(max_row + 1, -1, dtype=np.int64)
         idx._pos[np.asarray(rows, dtype=np.int64)] = np.arange(len(rows), dtype=np.int64)
@@ -755,7 +797,9 @@ class LexicalIndex:
         with self._lock:
             meta = _meta(self._db)
             postings = _select_in(
-                self._db.cursor(), "SELECT term, rows, tfs, dls FROM postings WHERE term IN ({})", sorted(qcounts)
+                self._db.cursor(),
+                "SELECT term, rows, tfs, dls FROM postings WHERE term IN ({})",
+                sorted(qcounts),
             )
         n_docs = int(meta["n"])
         if not postings or not n_docs:
@@ -819,7 +863,9 @@ def status(where: Path | IngestSettings) -> dict[str, Any]:
                 meta = _meta(db)
             finally:
                 db.close()
-            out.update(chunks=int(meta["n"]), pending_vectors=int(meta["pending"]), generation=meta["generation"])
+            out.update(
+                chunks=int(meta["n"]), pending_vectors=int(meta["pending"]), generation=meta["generation"]
+            )
         except (sqlite3.Error, KeyError, ValueError):
             pass
     if root.exists():

