@@ -16,6 +16,7 @@ no document in scope has the part asked for (the caller then answers as usual).
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import re
 import unicodedata
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from assistant.citations import make_citation
 from assistant.types import Answer, Citation, Passage
 from assistant.understanding import Query
-from ingest.anatomy import Anatomy, Span, display_body
+from ingest.anatomy import DOC_TYPES, Anatomy, Span, display_body
 from ingest.provinces import NATIONAL
 
 # The longest article text quoted in an answer before stopping at a sentence end.
@@ -71,6 +72,8 @@ _INTENTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
 )
+# The document type the question names ("Quy định 54-QĐ/TW …"), used when the symbol cannot tell.
+_ASKED_TYPE: contextvars.ContextVar[str] = contextvars.ContextVar("asked_type", default="")
 _NUMBER_IN_Q = re.compile(r"\d+[\w./\-–]*/[\w./\-–]*\w|\d+-[A-ZĐ][\w./\-–]*\w")
 _COUNT_NOUNS = re.compile(r"\b(hoc vien|can bo|lop|nguoi|dang vien|luot|cong chuc|vien chuc|ty|trieu|%)\b")
 
@@ -208,7 +211,7 @@ def _subject(a: Anatomy) -> str:
     """ "Quyết định số 412/QĐ-SNV", "Kế hoạch số 118-KH/TU", "Bài báo «…»", "Văn bản"."""
     if a.genre == "tin_bai":
         return f"Bài báo «{a.headline.value}»" if a.headline else "Bài báo"
-    kind = a.type_value or "Văn bản"
+    kind = a.type_value or _ASKED_TYPE.get() or "Văn bản"
     num = a.number_value
     return f"{kind} số {num}" if num else kind
 
@@ -463,6 +466,8 @@ def answer_fact(q: Query, passages: Sequence[Passage], corpus: Iterable[Passage]
     intent, n = intent_of(q.text)
     if not intent:
         return None
+    asked = re.search(r"\b(" + "|".join(DOC_TYPES) + r")\b", q.text, re.IGNORECASE)
+    _ASKED_TYPE.set(asked.group(1).capitalize() if asked else "")
     docs = _docs(passages, corpus)
     if not docs:
         return None
@@ -502,8 +507,49 @@ def answer_fact(q: Query, passages: Sequence[Passage], corpus: Iterable[Passage]
     return None
 
 
+# "Thường trực Ban Bí thư Trần Cẩm Tú vừa ký ban hành Quy định số 350-QĐ/TW": who signed a document a
+# text reports on is the subject of "ký" in the sentence that names its number.
+_SIGNED_BY = re.compile(
+    r"(?:^|[.!?]\s+|[-–]\s+)([A-ZĐÀ-Ỹ][^.;:!?\n]{3,120}?)\s+(?:vừa\s+|đã\s+)?ký(?:\s+ban hành)?\s"
+)
+
+
+# A sentence-opening adverbial of time or sequence, set off by a comma: not part of the subject.
+_LEAD_ADVERBIAL = re.compile(
+    r"^(?:Trước đó|Sau đó|Hôm nay|Hôm qua|Mới đây|Vừa qua|Cùng ngày|Theo đó|Ngày\s+[\d/.\-]+|"
+    r"(?:Sáng|Chiều|Tối|Trưa)(?:\s+nay|\s+qua)?(?:\s+[\d/.\-]+)?)\s*,\s*"
+)
+
+
+def _reported_signer(q: Query, passages: Sequence[Passage]) -> Answer | None:
+    for p in passages:
+        for num in _NUMBER_IN_Q.findall(q.text):
+            at = p.text.find(num)
+            if at < 0:
+                continue
+            start = max(p.text.rfind(". ", 0, at) + 2, p.text.rfind("\n", 0, at) + 1, 0)
+            end_m = re.search(r"[.!?](?=\s|$)", p.text[at:])
+            end = at + (end_m.end() if end_m else len(p.text) - at)
+            sentence = p.text[start:end]
+            m = _SIGNED_BY.search(sentence)
+            if not m or m.end() > at - start + len(num) + 60:
+                continue
+            cit = make_citation(1, p, p.start + start, p.start + end)
+            who = re.sub(r"^(?:\([^)]{2,30}\)|[A-ZĐ]{2,6})\s*[-–]\s*", "", m.group(1).strip())  # agency tag
+            who = _LEAD_ADVERBIAL.sub("", who)
+            kind = _ASKED_TYPE.get() or "văn bản"
+            return _ans(f"{who} ký ban hành {kind} số {num} [1].", [cit], q)
+    return None
+
+
 def _referenced(q: Query, intent: str, docs: list[_Doc], passages: Sequence[Passage]) -> Answer | None:
-    """The date of a document that a legal basis cites, read from that basis; else None."""
+    """A document the corpus only mentions: its date from the legal basis that cites it, its signer
+    from a sentence that reports the signing; else None."""
+    if intent == "signer":  # retrieved passages first, then every chunk in scope (the number is literal)
+        ans = _reported_signer(q, [*passages, *(c for d in docs for c in d.chunks)])
+        if ans is not None:
+            ans.retrieved_sources = [p.source for p in passages]
+        return ans
     if intent != "date":
         return None
     wanted = {re.sub(r"\W", "", x).lower() for x in _NUMBER_IN_Q.findall(q.text)}

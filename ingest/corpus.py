@@ -96,6 +96,19 @@ def infer_province(anatomy: Anatomy, title: str, path: Path, text: str) -> str:
 
 # A first line longer than this is a paragraph, not a title.
 TITLE_MAX = 160
+# A title made of a paragraph's opening words stops at a word boundary before this length.
+OPENING_TITLE_CHARS = 100
+
+
+def _opening_words(line: str, anat: Anatomy) -> str:
+    """ "Sáng nay 30/7, Trung tâm … đã bế…" → "Trung tâm Chính trị huyện … đã bế…": the dateline (a date,
+    not a subject) is dropped; the cut falls between words and says so with "…"."""
+    if anat.dateline:
+        line = re.sub(r"^[^,]{0,40}?\d{1,2}\s*[/.\-]\s*\d{1,2}(?:\s*[/.\-]\s*\d{4})?\s*,\s*", "", line)
+    if len(line) <= OPENING_TITLE_CHARS:
+        return line
+    cut = line[:OPENING_TITLE_CHARS].rsplit(" ", 1)[0].rstrip(" ,;:-")
+    return cut + "…"
 
 
 def _period(text: str, anat: Anatomy) -> str:
@@ -120,8 +133,8 @@ def infer_meta(text: str, path: Path, loaded_title: str, side: dict[str, str]) -
         title = loaded_title
     elif len(first_line) <= TITLE_MAX:
         title = first_line
-    else:  # the text opens with its first paragraph: the file's name says more than a cut sentence
-        title = path.stem
+    else:  # the text opens with its first paragraph: its opening words, without the dateline
+        title = _opening_words(first_line, anat)
     title = side.get("title") or title
     date = ""
     if anat.date:

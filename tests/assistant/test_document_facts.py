@@ -156,6 +156,20 @@ def test_news_author(bot: Any) -> None:
     _check_citations(ans)
 
 
+def test_signer_of_a_document_a_page_reports_on(bot: Any) -> None:
+    """A number that is no document's own: the sentence reporting the signing says who signed."""
+    ans = _fact(bot, "Ai ký Quyết định số 77/QĐ-SNV?")
+    assert ans is not None
+    assert ans.answer == "Giám đốc Sở Nội vụ Hoàng Minh Đức ký ban hành Quyết định số 77/QĐ-SNV [1]."
+    _check_citations(ans)
+
+
+def test_event_date_of_a_news_page(bot: Any) -> None:
+    ans = _fact(bot, "Lễ khai giảng hai lớp cao cấp lý luận chính trị ở Quảng Trị diễn ra ngày nào?")
+    assert ans is not None and "Ngày 12-6" in ans.answer
+    _check_citations(ans)
+
+
 def test_figure_questions_are_not_document_facts() -> None:
     assert intent_of("Quảng Trị đào tạo bao nhiêu học viên năm 2022?")[0] == ""
     assert intent_of("Có bao nhiêu học viên xếp loại giỏi?")[0] == ""
