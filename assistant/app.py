@@ -29,6 +29,7 @@ from assistant.app_render import (  # re-exported: tests and other callers impor
     chat_markdown,
     copy_text,
     sources_html,
+    vi_sort_key,
 )
 from assistant.modes import REGISTRY
 from assistant.settings import Settings
@@ -78,8 +79,14 @@ if (!window.__dtbdCiteClicks) {
     e.preventDefault();
     e.stopPropagation();
     const n = parseInt(a.getAttribute('href').slice('#dtbd-cite-'.length), 10);
+    if (Number.isNaN(n)) return;
+    const card = document.getElementById('dtbd-cite-' + n);
+    if (card && card.open) {  // already open: the panel will not change, so scroll now
+      card.scrollIntoView({block: 'start', behavior: 'instant'});
+      return;
+    }
     window.__dtbdScroll = true;
-    if (!Number.isNaN(n) && window.__dtbdTrigger) window.__dtbdTrigger('click', {n: n});
+    if (window.__dtbdTrigger) window.__dtbdTrigger('click', {n: n});
   }, true);
 }
 watch('value', () => {
@@ -356,6 +363,27 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
                     ingest_details = gr.Markdown(
                         label="Chi tiết kỹ thuật của lượt nạp", elem_id="dtbd-ingest-details"
                     )
+                with gr.Accordion("Sửa thông tin tài liệu", open=False, elem_id="dtbd-meta-acc"):
+                    meta_doc = gr.Dropdown(
+                        [
+                            (f"{d.title} ({d.source})", d.source)
+                            for d in sorted(docs0, key=lambda d: vi_sort_key(d.title))
+                        ],
+                        value=None,
+                        label="Tài liệu",
+                        elem_id="dtbd-meta-doc",
+                    )
+                    with gr.Row():
+                        meta_title = gr.Textbox(label="Tiêu đề", scale=3, elem_id="dtbd-meta-title")
+                        meta_province = gr.Textbox(label="Tỉnh", scale=1, elem_id="dtbd-meta-province")
+                    with gr.Row():
+                        meta_type = gr.Textbox(label="Loại (báo cáo, kết luận…)", elem_id="dtbd-meta-type")
+                        meta_date = gr.Textbox(label="Ngày (dd/mm/yyyy)", elem_id="dtbd-meta-date")
+                        meta_period = gr.Textbox(
+                            label="Giai đoạn (yyyy hoặc yyyy-yyyy)", elem_id="dtbd-meta-period"
+                        )
+                    meta_btn = gr.Button("Lưu thông tin", variant="primary", elem_id="dtbd-meta-save")
+                    meta_status = gr.Markdown(label="Kết quả sửa", elem_id="dtbd-meta-status")
                 with gr.Accordion("Xóa một tệp đã tải lên", open=False, elem_id="dtbd-delete-acc"):
                     from assistant.app_handlers import vi_uploads
 
@@ -451,7 +479,10 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
             show_progress="hidden",
         )
         running_events = [ev_submit, ev_send, ev_retry, ev_edit, ev_all]
-        stop.click(h.stop, None, [status], cancels=running_events, api_name="stop", queue=False)
+        # «Dừng» sets the running answer's stop flag: that answer ends with «(đã dừng)» and its
+        # worker closes the LLM stream (freeing the slot); «Cuộc trò chuyện mới» also cancels the
+        # events, so nothing of the old answer reaches the cleared chat.
+        stop.click(h.stop, None, [status], api_name="stop", queue=False)
 
         markers.input(h.show_marker, [markers, answer_state], [sources], api_name="show_source")
         sources.click(h.click_marker, [answer_state], [sources, markers], api_visibility="private")
@@ -468,6 +499,7 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
         copy_btn.click(None, [copy_box], None, js=COPY_JS)
 
         reset_outputs = [
+            saved,
             chatbot,
             answer_state,
             questions_state,
@@ -479,15 +511,20 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
             status,
             details,
         ]
-        new_chat.click(h.reset, None, reset_outputs, cancels=running_events, api_name="new_chat").then(
-            h.save_conversation, save_inputs, [saved], api_visibility="private"
-        )
-        chatbot.clear(h.reset, None, reset_outputs, cancels=running_events, api_visibility="private").then(
-            h.save_conversation, save_inputs, [saved], api_visibility="private"
-        )
+        new_chat.click(h.reset, None, reset_outputs, cancels=running_events, api_name="new_chat")
+        chatbot.clear(h.reset, None, reset_outputs, cancels=running_events, api_visibility="private")
 
         lib_filters: list[Any] = [lib_text, lib_province, lib_sort]
-        lib_outputs = [doc_table, provinces, doc_filter, lib_province, delete_name]
+        lib_outputs = [doc_table, provinces, doc_filter, lib_province, delete_name, meta_doc]
+        meta_fields = [meta_title, meta_province, meta_type, meta_date, meta_period]
+        meta_doc.change(h.pick_document, [meta_doc], meta_fields, api_visibility="private")
+        meta_btn.click(
+            h.save_metadata,
+            [meta_doc, *meta_fields],
+            [meta_status, *lib_outputs],
+            api_name="save_metadata",
+            concurrency_limit=1,
+        )
         for comp in lib_filters:
             comp.change(h.library, lib_filters, [doc_table], api_visibility="private")
         ingest_btn.click(
@@ -528,6 +565,7 @@ def create_server(assistant: Assistant, settings: Settings, blocks: gr.Blocks | 
         max_file_size=int(settings.max_upload_mb * 1024 * 1024),
         footer_links=["api"],
         ssr_mode=False,
+        run_history=False,  # Gradio would keep every question and answer in the browser's storage
         css=APP_CSS,
         head=HEAD,
         theme=gr.themes.Soft(

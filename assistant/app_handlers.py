@@ -88,8 +88,11 @@ class Turn:
     done: threading.Event = field(default_factory=threading.Event)
 
     def run(self, assistant: Assistant, **kwargs: Any) -> None:
+        def heard(stage: str, details: dict[str, Any]) -> None:
+            self.events.put(("status", (stage, details)))
+
         def work() -> None:
-            steps = assistant.stream(**kwargs)
+            steps = assistant.stream(**kwargs, on_status=heard)
             try:
                 for text, ans in steps:
                     if self.stop_flag.is_set():
@@ -209,25 +212,41 @@ class Handlers:
         )
         final: Answer | None = None
         shown = ""
-        waited_from: int | None = None
+        stage = "Đang tìm trong tài liệu"
+        queue_at: tuple[int, int] | None = None  # (position when queued, LLM requests served then)
         try:
             while True:
                 try:
                     kind, value = turn.events.get(timeout=POLL_S)
                 except queue.Empty:
                     kind, value = "tick", None
-                if turn.stop_flag.is_set() and kind != "end":
-                    continue
-                if kind == "partial":
+                if turn.stop_flag.is_set():  # «Dừng»: answer now; the worker ends at its next step
+                    break
+                if kind == "status":
+                    name, info = value
+                    found = None
+                    if name == "passages":
+                        found = render.found_sources_html(
+                            self._titles(info.get("sources", [])), int(info.get("n", 0))
+                        )
+                        stage = "Đã tìm thấy đoạn văn, đang soạn câu trả lời"
+                    elif name == "queue":
+                        queue_at = (int(info.get("position", 1)), slot_stats(self.settings)["served"])
+                        stage = f"Đang chờ mô hình (vị trí {queue_at[0]} trong hàng đợi)"
+                    elif name == "writing":
+                        queue_at = None
+                        stage = "Đang viết"
+                    yield _out(
+                        sources=found if found is not None else gr.skip(),
+                        status=_stage_line(stage, turn.elapsed),
+                    )
+                elif kind == "partial":
                     shown = value
                     chat[-1] = {"role": "assistant", "content": render.partial_markdown(value)}
-                    yield _out(chat=chat, status=_stage_line("Đang viết", turn.elapsed))
+                    yield _out(chat=chat, status=_stage_line(stage, turn.elapsed))
                 elif kind == "tick":
-                    stage = "Đang tìm trong tài liệu" if not shown else "Đang viết"
-                    stats = slot_stats(self.settings)
-                    if shown and stats["waiting"] and stats["in_use"] >= stats["limit"]:
-                        waited_from = stats["served"] if waited_from is None else waited_from
-                        pos = max(1, stats["waiting"] - (stats["served"] - waited_from))
+                    if queue_at is not None:  # the queue moves as earlier requests are served
+                        pos = max(1, queue_at[0] - (slot_stats(self.settings)["served"] - queue_at[1]))
                         stage = f"Đang chờ mô hình (vị trí {pos} trong hàng đợi)"
                     yield _out(status=_stage_line(stage, turn.elapsed))
                 elif kind == "error":
@@ -289,6 +308,11 @@ class Handlers:
             search_all=search_all,
             details=render.details_markdown(final, turn.elapsed),
         )
+
+    def _titles(self, sources: list[str]) -> list[tuple[str, str]]:
+        """(title, province) of the documents stored under ``sources``, in that order."""
+        by_source = {d.source: (d.title, d.province) for d in self.assistant.documents()}
+        return [by_source[s] for s in dict.fromkeys(sources) if s in by_source]
 
     # -- regenerate / edit ------------------------------------------------------------------------
     def prepare_retry(
@@ -381,8 +405,10 @@ class Handlers:
 
     # -- a new conversation -----------------------------------------------------------------------------
     def reset(self, request: gr.Request | None = None) -> tuple[Any, ...]:
+        """«Cuộc trò chuyện mới»: stop the running answer, clear the page and the saved conversation."""
         self.stop(request)
         return (
+            self.save_conversation([], [], request),
             [],
             None,
             [],
@@ -455,6 +481,12 @@ class Handlers:
             gr.Dropdown(choices=doc_choices),
             gr.Dropdown(choices=["", *provs]),
             gr.Dropdown(choices=vi_uploads(docs), value=None),
+            gr.Dropdown(
+                choices=[
+                    (f"{d.title} ({d.source})", d.source)
+                    for d in sorted(docs, key=lambda d: render.vi_sort_key(d.title))
+                ]
+            ),
         )
 
     def reload_docs(
@@ -474,7 +506,7 @@ class Handlers:
 
         skip = gr.skip()
         if not files:
-            return ("Chưa chọn tệp nào để nạp.", "", skip, skip, skip, skip, skip, skip)
+            return ("Chưa chọn tệp nào để nạp.", "", skip, skip, skip, skip, skip, skip, skip)
         paths = [Path(f) for f in files]
 
         def tick(i: int, n: int, name: str) -> None:
@@ -497,12 +529,7 @@ class Handlers:
             return (
                 "**Chưa nạp được:** chỉ mục không ghi được (đĩa đầy hoặc chỉ đọc). Xem «Chi tiết kỹ thuật».",
                 render.md_text(str(e)),
-                skip,
-                skip,
-                skip,
-                skip,
-                skip,
-                skip,
+                *(skip,) * 7,
             )
         lines = []
         changed = result.added + result.updated
@@ -520,8 +547,59 @@ class Handlers:
             lines.append(f"**{len(result.errors)} tệp lỗi:**")
             lines += [f"- {render.md_text(plain_error(err))}" for err in result.errors]
         details = "\n".join(f"- {render.md_text(err)}" for err in [*result.errors, result.summary] if err)
-        table, provs, docs, lib_provs, uploads = self.refreshed()
-        return ("\n\n".join(lines), details, table, provs, docs, lib_provs, uploads, None)
+        table, provs, docs, lib_provs, uploads, picker = self.refreshed()
+        return ("\n\n".join(lines), details, table, provs, docs, lib_provs, uploads, picker, None)
+
+    def pick_document(self, source: str | None) -> tuple[Any, ...]:
+        """Fill the correction form with the chosen document's current values."""
+        doc = next((d for d in self.assistant.documents() if d.source == source), None)
+        if doc is None:
+            return ("", "", "", "", "")
+        return (doc.title, doc.province, doc.doc_type, "", doc.period)
+
+    def save_metadata(
+        self,
+        source: str | None,
+        title: str | None = "",
+        province: str | None = "",
+        doc_type: str | None = "",
+        date: str | None = "",
+        period: str | None = "",
+    ) -> tuple[Any, ...]:
+        """Correct a document's title, province, type, date or period (its sidecar), then re-index it.
+
+        Empty fields are left as they are. Only a document inside the corpus folder can be named.
+        """
+        from ingest.corpus import MetaError, write_sidecar
+        from ingest.index import IndexError_
+
+        skip = gr.skip()
+        root = Path(self.settings.corpus_dir).resolve()
+        known = {d.source for d in self.assistant.documents()}
+        path = (root / (source or "")).resolve()
+        if not source or source not in known or not path.is_relative_to(root) or not path.is_file():
+            return ("Chọn một tài liệu trong danh sách.", skip, skip, skip, skip, skip, skip)
+        given = {"title": title, "province": province, "doc_type": doc_type, "date": date, "period": period}
+        fields = {k: str(v).strip() for k, v in given.items() if v and str(v).strip()}
+        if not fields:
+            return ("Chưa có thông tin nào để lưu.", skip, skip, skip, skip, skip, skip)
+        try:
+            write_sidecar(path, fields)
+            self.assistant.ingest([path])
+        except MetaError as e:
+            return (render.md_text(plain_error(str(e))), skip, skip, skip, skip, skip, skip)
+        except IndexError_:
+            return ("Chưa lưu được: chỉ mục không ghi được.", skip, skip, skip, skip, skip, skip)
+        table, provs, docs, lib_provs, uploads, picker = self.refreshed()
+        return (
+            f"Đã lưu thông tin của «{render.md_text(source)}».",
+            table,
+            provs,
+            docs,
+            lib_provs,
+            uploads,
+            picker,
+        )
 
     def delete(self, name: str | None, confirm: bool) -> tuple[Any, ...]:
         """Delete one upload (file, sidecar, ledger record, chunks) — the API's ``DELETE /uploads``."""
@@ -530,20 +608,20 @@ class Handlers:
 
         skip = gr.skip()
         if not name:
-            return ("Chọn một tệp tải lên để xóa.", skip, skip, skip, skip, skip)
+            return ("Chọn một tệp tải lên để xóa.", skip, skip, skip, skip, skip, skip)
         if not confirm:
-            return ("Đánh dấu «Tôi chắc chắn muốn xóa» rồi bấm lại.", skip, skip, skip, skip, skip)
+            return ("Đánh dấu «Tôi chắc chắn muốn xóa» rồi bấm lại.", skip, skip, skip, skip, skip, skip)
         plain = name.removeprefix(f"{UPLOAD_SUBDIR}/")
         try:
             record = delete_upload(self.settings, plain)
         except UploadRejected as e:
-            return (render.md_text(plain_error(str(e))), skip, skip, skip, skip, skip)
+            return (render.md_text(plain_error(str(e))), skip, skip, skip, skip, skip, skip)
         except IndexError_:
-            return ("Chưa xóa được: chỉ mục không ghi được.", skip, skip, skip, skip, skip)
+            return ("Chưa xóa được: chỉ mục không ghi được.", skip, skip, skip, skip, skip, skip)
         self.assistant.reload()
-        table, provs, docs, lib_provs, uploads = self.refreshed()
+        table, provs, docs, lib_provs, uploads, picker = self.refreshed()
         msg = f"Đã xóa «{render.md_text(plain)}»." if record else f"Không có tệp «{render.md_text(plain)}»."
-        return (msg, table, provs, docs, lib_provs, uploads)
+        return (msg, table, provs, docs, lib_provs, uploads, picker)
 
 
 # The outputs of an ask event, in order (``assistant.app`` wires the components in this order).

@@ -187,19 +187,20 @@ def sources_html(answer: Answer | None, selected: int | None = None) -> str:
     return f'<div class="dtbd-sources">{"".join(cards)}</div>'
 
 
-def found_sources_html(passages: Iterable[Any]) -> str:
-    """While the answer is being written: the passages retrieval found (before any citation)."""
-    items = []
-    for p in passages:
-        snippet = " ".join(str(p.text).split())[:SNIPPET_CHARS]
-        items.append(
-            f'<li><b>{esc(p.title)}</b> <span class="dtbd-meta">({esc(p.province or "không rõ tỉnh")})</span>'
-            f'<br><span class="dtbd-quote">{esc(snippet)}…</span></li>'
-        )
+def found_sources_html(found: Iterable[tuple[str, str]] = (), n: int = 0) -> str:
+    """While the answer is being written: the documents retrieval found passages in.
+
+    ``found`` holds ``(title, province)`` per document, best first; ``n`` is the passage count.
+    """
+    items = [
+        f'<li><b>{esc(title)}</b> <span class="dtbd-meta">({esc(province or "không rõ tỉnh")})</span></li>'
+        for title, province in found
+    ]
     if not items:
         return '<div class="dtbd-sources"><p class="dtbd-empty">Đang tìm trong tài liệu…</p></div>'
     return (
-        '<div class="dtbd-sources"><p class="dtbd-empty">Đoạn văn tìm được (đang soạn câu trả lời):</p>'
+        f'<div class="dtbd-sources"><p class="dtbd-empty">Đã tìm thấy {n} đoạn văn trong các tài liệu '
+        "sau; đoạn được trích sẽ hiện ở đây khi câu trả lời xong:</p>"
         f'<ul class="dtbd-found">{"".join(items)}</ul></div>'
     )
 

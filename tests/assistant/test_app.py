@@ -178,8 +178,11 @@ def test_upload_box_ingests_and_refreshes(tmp_path: Path) -> None:
     broken.write_bytes(b"PK\x03\x04 not a real docx")
     with running(bot, settings) as url:
         client = _client(url)
-        status, _details, table, provinces, docs, _lib_provinces, _deletable, cleared = client.predict(
-            [gradio_client.handle_file(str(good)), gradio_client.handle_file(str(broken))], api_name="/ingest"
+        status, _details, table, provinces, docs, _lib_provinces, _deletable, _picker, cleared = (
+            client.predict(
+                [gradio_client.handle_file(str(good)), gradio_client.handle_file(str(broken))],
+                api_name="/ingest",
+            )
         )
         assert "Báo cáo Yên Bái 2022.txt" in status
         assert "1 tệp lỗi" in status and "hỏng.docx" in status
@@ -309,7 +312,7 @@ def test_answer_shows_plain_status_and_technical_details_apart(app_url: str) -> 
 
 
 def test_provinces_and_documents_in_vietnamese_order(app_url: str) -> None:
-    _table, provinces, docs, lib_provinces, _deletable = _client(app_url).predict(
+    _table, provinces, docs, lib_provinces, _deletable, _picker = _client(app_url).predict(
         "", "", "Tiêu đề", api_name="/refresh_documents"
     )
     names = [c[0] for c in provinces["choices"]]
@@ -437,6 +440,22 @@ def test_reupload_says_unchanged_and_an_upload_can_be_deleted(tmp_path: Path) ->
         assert "Đã nạp" in first[0]
         again = client.predict([gradio_client.handle_file(str(doc))], api_name="/ingest")
         assert "Không đổi" in again[0] and "Đã nạp" not in again[0]
+        # A correction of the document's metadata is stored and re-indexed at once.
+        msg, table, *_ = client.predict(
+            "uploads/Báo cáo Sơn La 2023.txt",
+            "Báo cáo Sơn La (đã sửa)",
+            "lai chau",
+            "báo cáo",
+            "",
+            "2023",
+            api_name="/save_metadata",
+        )
+        assert "Đã lưu" in msg
+        assert table["data"][0][:4] == ["Báo cáo Sơn La (đã sửa)", "Lai Châu", "2023", "báo cáo"]
+        msg, *_ = client.predict(
+            "uploads/Báo cáo Sơn La 2023.txt", "", "Xứ Sở Thần Tiên", "", "", "", api_name="/save_metadata"
+        )
+        assert "không có trong danh sách" in msg and "unknown" not in msg
         deletable = again[6]
         assert [c[0] for c in deletable["choices"]] == ["uploads/Báo cáo Sơn La 2023.txt"]
         msg, *_ = client.predict("uploads/Báo cáo Sơn La 2023.txt", False, api_name="/delete_upload")
@@ -491,3 +510,14 @@ def test_export_folder_keeps_few_files_and_removes_dead_runs(tmp_path: Path) -> 
     assert len(list(exports.path.glob("*.docx"))) == EXPORTS_KEPT
     exports.close()
     assert not exports.path.exists()
+
+
+def test_progress_is_shown_while_answering(app_url: str) -> None:
+    """Before the answer: a stage line with elapsed seconds, and the documents found fill the panel."""
+    job = _client(app_url).submit(QUESTION, [], "Hỏi đáp", [], [], api_name="/ask")
+    job.result()
+    steps = [dict(zip(ASK_RETURNS, out, strict=True)) for out in job.outputs()]
+    assert any(str(s["status"]).startswith("⏳ Đang tìm trong tài liệu") for s in steps)
+    found = [s["sources"] for s in steps if "Đã tìm thấy" in str(s["sources"])]
+    assert found and "Nghệ An" in found[0] and "<mark>" not in found[0]
+    assert "<mark>" in steps[-1]["sources"] and steps[-1]["status"].startswith("Xong sau")
