@@ -20,7 +20,7 @@ from assistant.context import Context, Corpus, Steps
 from assistant.modes import get_mode
 from assistant.retrieval import HybridRetriever, Scope
 from assistant.settings import Settings
-from assistant.types import Answer, DocInfo, Passage
+from assistant.types import Answer, Citation, DocInfo, Passage
 from assistant.understanding import Query, understand
 from ingest.embeddings import embedder_name, get_embeddings
 from ingest.index import IndexError_, LexicalIndex, VectorIndex, generation, index_failure, sync_lexical
@@ -31,6 +31,19 @@ if TYPE_CHECKING:
     from ingest.pipeline import IngestReport
 
 INGEST_HINT = "dtbd ingest"
+
+
+def poor_scan_warning(citations: list[Citation], threshold: float) -> str:
+    """A sentence for the reader (not a diagnostic) when a cited span was read by OCR from a page
+    scored below ``threshold``: which citation, which page, and to check the original; else ""."""
+    poor = [c for c in citations if c.passage.low_ocr_confidence(threshold)]
+    if not poor:
+        return ""
+    where = "; ".join(f"[{c.n}] {c.passage.locator or c.source}" for c in poor)
+    return (
+        f"\n(Lưu ý: đoạn {where} được đọc từ bản quét chất lượng thấp bằng nhận dạng ký tự; "
+        "hãy đối chiếu số liệu với bản gốc.)"
+    )
 
 
 class IndexEmpty(IndexError_):
@@ -206,6 +219,8 @@ class Assistant:
         scope = retriever.scope_for(q, provinces, doc_ids)
         for text, ans in spec.answer(ctx, q, scope):
             if ans is not None:
+                if not ans.refused:
+                    ans.answer += poor_scan_warning(ans.citations, self.settings.ocr_min_confidence)
                 ans.question = question
                 ans.resolved_question = q.text
                 ans.mode = spec.name
