@@ -134,6 +134,19 @@ class ErrorModel(BaseModel):
     detail: str
 
 
+class MetaEdit(BaseModel):
+    """Corrections to an upload's metadata; an empty string clears a field (inferred again)."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: str | None = None
+    province: str | None = None
+    issuing_body: str | None = None
+    doc_type: str | None = None
+    date: str | None = None
+    period: str | None = None
+    source: str | None = None
+
+
 # -- errors -----------------------------------------------------------------------------------
 def _message_for(err: dict[str, Any]) -> str:
     loc = [str(x) for x in err.get("loc", ()) if x != "body"]
@@ -170,6 +183,8 @@ def _message_for(err: dict[str, Any]) -> str:
         return "trường 'files' phải là tệp tải lên / multipart field 'files' must hold uploaded files"
     if kind == "string_unicode":
         return f"{where}: ký tự Unicode không hợp lệ / invalid Unicode"
+    if kind == "extra_forbidden":
+        return f"{where}: trường không được phép / field not allowed"
     if kind == "model_attributes_type" or not where:
         return "thân yêu cầu phải là một đối tượng JSON / request body must be a JSON object"
     return f"{where}: {err.get('msg', 'không hợp lệ / invalid')}"
@@ -453,6 +468,40 @@ def create_api(assistant: Assistant, settings: Settings) -> FastAPI:
                 shown.pop(internal, None)
             records.append(shown)
         return {"uploads": records, "total": len(records)}
+
+    @api.patch(
+        "/uploads/{name}",
+        summary="Sửa siêu dữ liệu của một tệp đã tải lên / correct an upload's metadata",
+        dependencies=guarded,
+        responses={403: {"model": ErrorModel}, 404: {"model": ErrorModel}, 422: {"model": ErrorModel}},
+    )
+    async def edit_upload(request: Request, name: str, body: MetaEdit) -> JSONResponse:
+        fields = {k: v for k, v in body.model_dump().items() if v is not None}
+        sender = sender_of(request, settings)
+
+        def job() -> UploadResult:
+            path = uploads.write_upload_meta(settings, name, fields, sender=sender)
+            if path is None:
+                raise HTTPException(
+                    status_code=404, detail=f"{name[:120]}: không có tệp tải lên này / no such upload"
+                )
+            report = assistant.ingest([path])
+            return UploadResult(
+                files=[path.name],
+                updated=report.docs_updated,
+                unchanged=report.docs_skipped,
+                chunks_total=report.chunks_total,
+                errors=[e.replace(str(path), path.name) for e in report.errors],
+                summary=report.summary(),
+            )
+
+        try:
+            result = await queue.run(job)
+        except UploadRejected as e:
+            raise HTTPException(status_code=422, detail=str(e)) from e
+        except IndexError_ as e:
+            raise HTTPException(status_code=503, detail=str(e)) from e
+        return JSONResponse(result.to_json(), status_code=422 if result.errors else 200)
 
     @api.delete(
         "/uploads/{name}",

@@ -16,7 +16,8 @@ What this stage owns (and guarantees, see the README's security section):
   the ledger until it is indexed; ``recover_uploads`` (run when a server starts) rolls back the
   pending uploads of a process that died, and removes its temp files, so a later run never
   trips over a half-saved upload.
-* **Delete.** ``delete_upload`` removes the file, its sidecar, its ledger record and its chunks.
+* **Delete and correct.** ``delete_upload`` removes the file, its sidecar, its ledger record and
+  its chunks; ``write_upload_meta`` corrects its metadata (the sidecar), recording who and when.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ __all__ = [
     "remove_from_index",
     "safe_upload_name",
     "upload_dir",
+    "write_upload_meta",
 ]
 
 # Whatever the loader table reads can be uploaded (one list: a new format is uploadable at once).
@@ -95,6 +97,8 @@ class UploadRecord:
     replaced: str = ""  # who uploaded the version this one replaced, if any
     backup: str = ""  # while pending: hidden copy of the replaced version (put back on failure)
     previous: dict[str, Any] | None = None  # while pending: the replaced version's record
+    edited_by: str = ""  # who last corrected its metadata (PATCH /uploads/{name})
+    edited_at: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -452,9 +456,7 @@ def delete_upload(settings: IngestSettings, name: str) -> UploadRecord | None:
     of a file directly inside uploads/ is refused (``UploadRejected``).
     """
     dest = upload_dir(settings.corpus_dir)
-    plain = unicodedata.normalize("NFC", name or "")
-    if not plain or plain != Path(plain).name or plain.startswith(".") or "\\" in plain:
-        raise UploadRejected(f"{_cut_bytes(plain, 120)!r}: tên tệp không hợp lệ (invalid file name)")
+    plain = _plain_upload_name(name)
     target = dest / plain
     with _ledger_lock(dest):
         ledger = _read_ledger(dest)
@@ -472,6 +474,72 @@ def delete_upload(settings: IngestSettings, name: str) -> UploadRecord | None:
             name=plain, original_name=plain, sender="", client="", uploaded_at="", size=0, sha256=""
         )
     return UploadRecord(**{k: v for k, v in rec.items() if k in fields})
+
+
+# Metadata a person may correct on an upload (the sidecar's keys, see ingest/corpus.py).
+EDITABLE_META = ("title", "province", "issuing_body", "doc_type", "date", "period", "source")
+MAX_META_CHARS = 300  # a title or a body's name; longer is not metadata
+
+
+def _plain_upload_name(name: str) -> str:
+    plain = unicodedata.normalize("NFC", name or "")
+    if not plain or plain != Path(plain).name or plain.startswith(".") or "\\" in plain:
+        raise UploadRejected(f"{_cut_bytes(plain, 120)!r}: tên tệp không hợp lệ (invalid file name)")
+    return plain
+
+
+def write_upload_meta(
+    settings: IngestSettings, name: str, fields: dict[str, str], sender: str = ""
+) -> Path | None:
+    """Correct an upload's metadata: merge ``fields`` into its sidecar ``<stem>.meta.yaml``.
+
+    Returns the upload's path (to re-ingest: the sidecar is part of the document's hash), or
+    None if there is no such upload. Unknown keys, non-text or over-long values are refused.
+    """
+    import yaml
+
+    plain = _plain_upload_name(name)
+    unknown = sorted(set(fields) - set(EDITABLE_META))
+    if unknown:
+        raise UploadRejected(
+            f"{plain}: không sửa được trường {', '.join(unknown)} (editable fields: {', '.join(EDITABLE_META)})"
+        )
+    clean: dict[str, str] = {}
+    for key, value in fields.items():
+        if not isinstance(value, str):
+            raise UploadRejected(f"{plain}: {key} phải là chuỗi ký tự ({key} must be a string)")
+        text = " ".join(unicodedata.normalize("NFC", value).split())
+        if len(text) > MAX_META_CHARS or re.search(r"[\x00-\x1f\x7f]", text):
+            raise UploadRejected(
+                f"{plain}: {key} quá dài hoặc có ký tự điều khiển "
+                f"({key} longer than {MAX_META_CHARS} characters or has control characters)"
+            )
+        clean[key] = text
+    dest = upload_dir(settings.corpus_dir)
+    target = dest / plain
+    with _ledger_lock(dest):
+        if target.is_symlink() or not target.is_file():
+            return None
+        sidecar = dest / (plain.rsplit(".", 1)[0] + ".meta.yaml")
+        current: dict[str, Any] = {}
+        if sidecar.is_file() and not sidecar.is_symlink():
+            try:
+                loaded = yaml.safe_load(sidecar.read_text(encoding="utf-8")) or {}
+                current = loaded if isinstance(loaded, dict) else {}
+            except (yaml.YAMLError, UnicodeDecodeError):
+                current = {}
+        merged = {**current, **{k: v for k, v in clean.items() if v}}
+        for k, v in clean.items():
+            if not v:
+                merged.pop(k, None)  # an empty value clears the correction (inferred again)
+        tmp = dest / f"{_TMP_PREFIX}{os.getpid()}-{secrets.token_hex(8)}"
+        tmp.write_text(yaml.safe_dump(merged, allow_unicode=True, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, sidecar)
+        ledger = _read_ledger(dest)
+        if plain in ledger:
+            ledger[plain].update(edited_by=sender, edited_at=datetime.now(UTC).isoformat(timespec="seconds"))
+            _write_ledger(dest, ledger)
+    return target
 
 
 def _alive(pid: int) -> bool:

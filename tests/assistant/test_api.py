@@ -455,3 +455,30 @@ def test_health_shows_fallback_counters_and_the_ingest_queue(client: TestClient)
     health.count(health.DENSE_FAILED)
     after = client.get("/health").json()
     assert after["fallbacks"][health.DENSE_FAILED] == before["fallbacks"][health.DENSE_FAILED] + 1
+
+
+def test_an_upload_s_metadata_can_be_corrected(fresh: tuple[Any, Settings]) -> None:
+    assistant, settings = fresh
+    doc = "Báo cáo công tác cán bộ năm 2023\n\nNăm 2023, toàn huyện đã mở 6 lớp bồi dưỡng kỹ năng số.\n".encode()
+    with TestClient(create_api(assistant, settings)) as c:
+        assert c.post("/ingest", files=[("files", ("không tỉnh.txt", doc))]).status_code == 200
+        r = c.patch(
+            "/uploads/không tỉnh.txt", json={"province": "Điện Biên", "title": "Báo cáo huyện Mường Nhé 2023"}
+        )
+        assert r.status_code == 200 and r.json()["updated"] == 1, r.text
+        d = next(
+            d for d in c.get("/documents").json()["documents"] if d["source"] == "uploads/không tỉnh.txt"
+        )
+        assert d["province"] == "Điện Biên" and d["title"] == "Báo cáo huyện Mường Nhé 2023"
+        rec = next(u for u in c.get("/uploads").json()["uploads"] if u["name"] == "không tỉnh.txt")
+        assert rec["edited_by"] == "khách@testclient" and rec["edited_at"]
+        bad = c.patch("/uploads/không tỉnh.txt", json={"doc_id": "x"})
+        assert bad.status_code == 422 and "không được phép" in bad.json()["detail"]
+        assert c.patch("/uploads/không có.txt", json={"title": "x"}).status_code == 404
+        foreign = c.patch(
+            "/uploads/không tỉnh.txt", json={"title": "lạ"}, headers={"Origin": "http://evil.example"}
+        )
+        assert foreign.status_code == 403
+        # deleting it takes the corrected sidecar along
+        assert c.delete("/uploads/không tỉnh.txt").status_code == 200
+        assert not list((Path(settings.corpus_dir) / "uploads").glob("không tỉnh*"))
