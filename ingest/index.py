@@ -48,6 +48,7 @@ BM25_B = 0.75
 EMPTY_TOKEN = "∅"  # a chunk without tokens still counts as a document (as bm25s indexed it)
 SQLITE_BUSY_S = 60.0  # a reader waits this long for a writer's commit (commits take milliseconds)
 SQL_PARAMS = 900  # below SQLite's default limit of host parameters per statement
+CACHE_POSTINGS = 8_000_000  # postings a reader keeps decoded (~128 MB); the whole vocabulary of ~40k chunks
 BUILD_BATCH = 10_000  # chunks per transaction when rebuilding from Chroma (bounds memory)
 PROBE_TEXT = "Kết quả đào tạo, bồi dưỡng cán bộ, công chức cấp xã giai đoạn 2021 - 2025."
 PROBE_KEY = "embed_probe"
@@ -702,6 +703,9 @@ class LexicalIndex:
         self._db: sqlite3.Connection | None = None
         self._pos = np.zeros(0, dtype=np.int64)
         self._lock = threading.Lock()
+        self._cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._cache_postings = 0
+        self._cache_generation = ""
 
     # -- building ---------------------------------------------------------------------
     @classmethod
@@ -796,31 +800,50 @@ class LexicalIndex:
             return []
         with self._lock:
             meta = _meta(self._db)
-            postings = _select_in(
-                self._db.cursor(),
-                "SELECT term, rows, tfs, dls FROM postings WHERE term IN ({})",
-                sorted(qcounts),
-            )
-        n_docs = int(meta["n"])
-        if not postings or not n_docs:
+            if meta.get("generation") != self._cache_generation:  # the index changed: scores did too
+                self._cache.clear()
+                self._cache_postings = 0
+                self._cache_generation = meta.get("generation", "")
+            missing = [t for t in qcounts if t not in self._cache]
+            if missing:
+                fetched = _select_in(
+                    self._db.cursor(),
+                    "SELECT term, rows, tfs, dls FROM postings WHERE term IN ({})",
+                    sorted(missing),
+                )
+                self._cache_terms(fetched, int(meta["n"]), int(meta["sum_dl"]))
+            parts = [(self._cache[t], qcounts[t]) for t in qcounts if t in self._cache]
+        if not parts:
             return []
-        avgdl = int(meta["sum_dl"]) / n_docs
         scores = np.zeros(len(self.records), dtype=np.float64)
-        for term, rows_b, tfs_b, dls_b in postings:
-            rows = np.frombuffer(rows_b, dtype=_I32)
-            tf = np.frombuffer(tfs_b, dtype=_I32).astype(np.float64)
-            dl = np.frombuffer(dls_b, dtype=_I32).astype(np.float64)
-            idf = math.log(1.0 + (n_docs - len(rows) + 0.5) / (len(rows) + 0.5))
-            part = qcounts[term] * idf * tf / (BM25_K1 * ((1 - BM25_B) + BM25_B * dl / avgdl) + tf)
-            pos = np.where(rows < len(self._pos), self._pos[np.minimum(rows, len(self._pos) - 1)], -1)
-            ok = pos >= 0  # rows written after this snapshot was loaded are not in it yet
-            scores += np.bincount(pos[ok], weights=part[ok], minlength=len(scores))
+        for (pos, part), qcount in parts:
+            scores[pos] += qcount * part  # a row appears once per posting list: no duplicate indices
         if allowed is not None:
             scores *= allowed
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
         top = top[np.lexsort((top, -scores[top]))]
         return [(self.records[int(i)].chunk_id, float(scores[i])) for i in top if scores[i] > 0]
+
+    def _cache_terms(self, fetched: list[tuple[Any, ...]], n_docs: int, sum_dl: int) -> None:
+        """Each term's BM25 contribution per record position, kept until the index changes (the
+        common terms of a library come back in almost every question)."""
+        if not n_docs:
+            return
+        avgdl = sum_dl / n_docs
+        for term, rows_b, tfs_b, dls_b in fetched:
+            rows = np.frombuffer(rows_b, dtype=_I32)
+            tf = np.frombuffer(tfs_b, dtype=_I32).astype(np.float64)
+            dl = np.frombuffer(dls_b, dtype=_I32).astype(np.float64)
+            idf = math.log(1.0 + (n_docs - len(rows) + 0.5) / (len(rows) + 0.5))
+            part = idf * tf / (BM25_K1 * ((1 - BM25_B) + BM25_B * dl / avgdl) + tf)
+            pos = np.where(rows < len(self._pos), self._pos[np.minimum(rows, len(self._pos) - 1)], -1)
+            ok = pos >= 0  # rows written after this snapshot was loaded are not in it yet
+            if self._cache_postings + len(rows) > CACHE_POSTINGS:
+                self._cache.clear()
+                self._cache_postings = 0
+            self._cache[str(term)] = (pos[ok], part[ok])
+            self._cache_postings += len(rows)
 
     def mask(self, keep: set[str]) -> np.ndarray:
         """0/1 weights over records whose id is in ``keep``."""
