@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-16)
 
-.PHONY: install sysdeps bench-formats index run test test-fast browser eval eval-llm bench lint serve eval-real-dev eval-genres
+.PHONY: install sysdeps bench-formats index run test test-fast browser eval eval-llm bench lint serve eval-real-dev eval-genres bench-legal
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -75,6 +75,10 @@ eval-genres: install
 bench: install
 	$(BIN)/python -m eval.bench
 	$(BIN)/python -m eval.bench_formats --json var/eval/bench_formats.json
+
+# Real legal text only (../shared/bench-legal, never copied): regulation files ingest, ALQAC R@k.
+bench-legal: install
+	$(BIN)/python -m eval.bench --legal-only
 
 # OCR accuracy (CER) and speed on our own scans, .doc conversion time (~3 min).
 bench-formats: install
