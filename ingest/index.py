@@ -15,6 +15,7 @@ import errno
 import fcntl
 import hashlib
 import json
+import logging
 import math
 import os
 import re
@@ -37,6 +38,8 @@ from langchain_core.embeddings import Embeddings
 from ingest.models import Chunk
 from ingest.normalize import lexical_tokens
 from ingest.settings import IngestSettings
+
+log = logging.getLogger(__name__)
 
 LEXICAL_DIR = "lexical"
 MANIFEST = "manifest.json"
@@ -931,7 +934,10 @@ def sync_lexical(root: Path, vectors: VectorIndex, force: bool = False) -> tuple
                 changed = False
                 with _maybe_locked(root) as mine:
                     if mine:
-                        changed = store.repair(vectors)
+                        try:
+                            changed = store.repair(vectors)
+                        except (sqlite3.Error, OSError) as e:  # read-only or full: answer from what is there
+                            log.warning("lexical index not repaired (%s); using it as it is", e)
             finally:
                 store.close()
             try:

@@ -27,7 +27,7 @@ from langchain_core.embeddings import Embeddings
 
 from ingest.chunking import chunk_document
 from ingest.corpus import discover, load_document, source_of
-from ingest.embeddings import embedder_name, get_embeddings
+from ingest.embeddings import EmbeddingError, embedder_name, get_embeddings
 from ingest.index import (
     DocState,
     EmbeddingMismatch,
@@ -66,7 +66,7 @@ class IngestReport:
     searchable_s: float = 0.0  # start → every new document in the lexical index (answerable)
     vectors_s: float = 0.0  # the vector phase (embedding + Chroma writes)
     failed_sources: set[str] = field(default_factory=set)
-    unchanged_docs: set[str] = field(default_factory=set)
+    seen_docs: set[str] = field(default_factory=set)  # loaded this run (kept by pruning)
 
     @property
     def failed(self) -> int:
@@ -148,7 +148,7 @@ def run_ingest(
                 on_searchable()
             _vector_phase(settings, files, jobs, vectors, store, emb, progress, report)
             if prune:
-                seen = {job.doc.doc_id for job in jobs.values()} | report.unchanged_docs
+                seen = report.seen_docs
                 for doc_id, st in states.items():
                     if doc_id not in seen and st.source not in report.failed_sources:
                         _write(settings, st.source, vectors.delete, sorted(st.ids))
@@ -173,7 +173,7 @@ def _write(settings: IngestSettings, what: object, fn: Callable[..., T], *args: 
     """Run one index write; any failure becomes an ``IndexError_`` naming the index and the cause."""
     try:
         return fn(*args)
-    except IndexError_:
+    except (IndexError_, EmbeddingError):
         raise
     except Exception as e:  # chromadb / sqlite3 / OS errors all mean "this write failed"
         raise index_failure(
@@ -227,10 +227,10 @@ def _searchable_phase(
             report.errors.append(str(e))
             report.failed_sources.add(source_of(path, corpus_dir))
             continue
+        report.seen_docs.add(doc.doc_id)
         st = states.get(doc.doc_id)
         if st and st.complete_for(doc.sha256):
             report.docs_skipped += 1
-            report.unchanged_docs.add(doc.doc_id)
             continue
         chunks = chunk_document(doc, settings.chunk_max_chars, settings.chunk_min_chars)
         if not chunks:
