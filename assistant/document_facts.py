@@ -41,6 +41,7 @@ _DOC_WORDS = (
 # Intents, matched on the accent-free question (so "ai ky" and "ai ký" both count).
 _INTENTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("article", re.compile(r"\bdieu\s+(\d{1,3})\b")),
+    ("replaces", re.compile(r"\b(thay the|bai bo)\b")),
     ("effect", re.compile(r"\bhieu luc\b|\bco hieu luc\b|\bap dung tu\b|\bthi hanh tu\b")),
     ("bases", re.compile(r"\bcan cu\b")),
     (
@@ -413,6 +414,21 @@ def _effect(d: _Doc, q: Query) -> Answer | None:
     return None
 
 
+def _replaced(d: _Doc, q: Query) -> Answer | None:
+    """ "Văn bản này thay thế văn bản nào?": the final provisions' "thay thế / bãi bỏ …" clauses."""
+    cits: list[Citation] = []
+    subject = _cited_subject(d, cits)
+    parts = []
+    for span in d.anatomy.replaces:
+        cit = d.cite(len(cits) + 1, span)
+        if cit:
+            cits.append(cit)
+            parts.append(f"{' '.join(cit.quote.split())} [{cit.n}]")
+    if not parts:
+        return None
+    return _ans(f"{subject} {'; '.join(parts)}.", cits, q)
+
+
 def _bases(d: _Doc, q: Query) -> Answer | None:
     a = d.anatomy
     lines: list[str] = []
@@ -487,6 +503,8 @@ def answer_fact(q: Query, passages: Sequence[Passage], corpus: Iterable[Passage]
             ans = _article(d, q, n)
         elif intent == "effect":
             ans = _effect(d, q)
+        elif intent == "replaces":
+            ans = _replaced(d, q)
         elif intent == "bases":
             ans = _bases(d, q)
         elif intent == "signer":

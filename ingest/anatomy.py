@@ -217,6 +217,9 @@ class Anatomy:
     articles: list[Article] = field(default_factory=list)
     parts: list[Span] = field(default_factory=list)
     effect: Span | None = None
+    replaces: list[Span] = field(
+        default_factory=list
+    )  # "thay thế / bãi bỏ Quyết định số …" up to the last one named
     recipients: Span | None = None
     signature: Signature | None = None
     table: dict[str, Span] = field(default_factory=dict)
@@ -313,7 +316,7 @@ class Anatomy:
                 a.signature = Signature(
                     Span.from_list(v[0]), Span.from_list(v[1]), Span.from_list(v[2]), int(v[3]), int(v[4])
                 )
-            elif k in ("parts", "captions"):
+            elif k in ("parts", "captions", "replaces"):
                 setattr(a, k, [Span.from_list(x) for x in v])
             elif k in ("table", "blocks"):
                 setattr(a, k, {kk: Span.from_list(vv) or Span("", 0, 0) for kk, vv in v.items()})
@@ -645,6 +648,23 @@ def _effect(text: str) -> Span | None:
     return Span(_clean(text[s:e]), s, e)
 
 
+# Final provisions: "Quyết định này thay thế Quyết định số …", "bãi bỏ …".
+_REPLACES = re.compile(r"\b(thay thế|bãi bỏ)\s+", re.IGNORECASE)
+
+
+def _replaces(text: str, own_number: str, start_at: int) -> list[Span]:
+    """Each "thay thế / bãi bỏ <documents>" clause, from the verb to the last document it names."""
+    out: list[Span] = []
+    for m in _REPLACES.finditer(text, start_at):
+        stop = re.search(r"[.;](?=\s|$)|\n\s*\n", text[m.end() : m.end() + 400])
+        end = m.end() + (stop.start() if stop else len(text[m.end() : m.end() + 400]))
+        refs = [r for r in _REF.finditer(text, m.end(), end) if r.group(2) and r.group(2) != own_number]
+        if not refs or refs[0].start() - m.end() > 40:
+            continue  # "bãi bỏ các quy định trái với …" names no document
+        out.append(_span(text, m.start(), refs[-1].end()))
+    return out
+
+
 def _signature(text: str, start_at: int) -> Signature | None:
     """The signature block: authority marker(s), position, then the signer's full name."""
     lines = [
@@ -871,6 +891,7 @@ def parse(text: str) -> Anatomy:
             if _is_upper(m.group(2)[:30]) or len(m.group(2)) < 80
         ]
         a.effect = _effect(text)
+        a.replaces = _replaces(text, a.number.value if a.number else "", header_end)
     elif a.table:
         a.genre = "van_ban"
         a.effect = _effect(text)

@@ -132,6 +132,13 @@ def test_effect_clause(bot: Any) -> None:
     _check_citations(ans2)
 
 
+def test_what_it_replaces(bot: Any) -> None:
+    ans = _fact(bot, "Quyết định 412/QĐ-SNV thay thế quyết định nào?")
+    assert ans is not None
+    assert ans.answer == ("Quyết định số 412/QĐ-SNV [1] thay thế Quyết định số 95/QĐ-SNV ngày 20/3/2019 [2].")
+    _check_citations(ans)
+
+
 def test_legal_bases_are_other_documents(bot: Any) -> None:
     ans = _fact(bot, "Quyết định 1452/QĐ-BNV căn cứ vào những văn bản nào?")
     assert ans is not None

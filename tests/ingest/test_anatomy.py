@@ -43,6 +43,7 @@ def test_state_decision_header_and_final_parts() -> None:
     assert [x.n for x in a.articles] == [1, 2, 3]
     assert "60 công chức" in text[a.articles[1].start : a.articles[1].end]
     assert a.effect and "có hiệu lực kể từ ngày ký" in _quote(text, a.effect)
+    assert [_quote(text, r) for r in a.replaces] == ["thay thế Quyết định số 95/QĐ-SNV ngày 20/3/2019"]
     assert a.recipients and _quote(text, a.recipients).startswith("Nơi nhận")
     sig = a.signature
     assert sig and sig.authority and sig.authority.value == "KT. GIÁM ĐỐC"
