@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from assistant.figures import Figure, extract_figures
-from assistant.injection import is_instruction
+from assistant.injection import clean_sentence_spans, is_instruction
 from assistant.types import Passage
 from assistant.understanding import Query, abbreviations
 from ingest.chunking import sentence_spans
@@ -25,7 +25,7 @@ from ingest.normalize import fold, strip_accents
 _WORD = re.compile(r"[a-z0-9]+")
 _BOUNDARY = re.compile(r"[;:()\[\]]")
 _LEADING_JUNK = re.compile(
-    r"^(?:[\s,.;:–-]|và\s|với\s|còn\s|trong đó,?\s|\d{1,2}[.)]\s|[IVX]{1,4}[.-]\s)+", re.I
+    r"^(?:[\s,.;:–+*•-]|và\s|với\s|còn\s|trong đó,?\s|\d{1,2}[.)-]\s|[a-zđ]\)\s|[IVX]{1,4}[.-]\s)+", re.I
 )
 _PERSON = re.compile(r"(?:[A-ZĐÀ-Ỹ][a-zà-ỹđ]+\s){1,3}[A-ZĐÀ-Ỹ][a-zà-ỹđ]+")
 
@@ -148,6 +148,16 @@ def _is_year_like(fig: Figure, sentence: str, rel: int) -> bool:
     return any(w in before for w in ("năm", "khóa", "khoá", "giai đoạn", "-", "–", "/", "đến", "kỳ"))
 
 
+# A figure's clause runs at most this many words past the figure before it is cut at a comma
+# (reports chain long clauses; a whole phrase is kept, never "… kiến thức Cao").
+CLAUSE_MAX_WORDS = 30
+# How many words after a figure its score reads (the noun phrase it counts and its qualifiers).
+SCORE_WINDOW_WORDS = 14
+# The lead words of the next enumerated item: a comma or a coordinating word and up to two words
+# before the next figure ("…, 160 cán bộ", "… và mở 2 lớp").
+_NEXT_ITEM_LEAD = re.compile(r"(?:,|;|\s(?:và|với|còn|hoặc|nhưng|trong đó))(?:\s+[^\s\d,;]+){0,2}\s*$")
+
+
 def _phrases(
     sentence: str, rel_start: int, rel_end: int, figs: list[tuple[int, int]]
 ) -> tuple[int, int, int]:
@@ -176,12 +186,22 @@ def _phrases(
     nxt = _BOUNDARY.search(sentence, rel_end)
     if nxt:
         right = nxt.start()
+    by_figure = False
     for fs, _ in figs:
         if rel_end <= fs < right:
-            right = fs
+            right, by_figure = fs, True
+    if by_figure:
+        # the next figure opens the next item: its lead words ("…, và mở 2 lớp") belong to it
+        lead = _NEXT_ITEM_LEAD.search(sentence, rel_end, right)
+        if lead:
+            right = lead.start()
     words = list(re.finditer(r"\S+", sentence[rel_end:right]))
-    if len(words) > 14:
-        right = rel_end + words[13].end()
+    if len(words) > CLAUSE_MAX_WORDS:
+        # a long tail is cut where the sentence itself pauses (a comma), never inside a phrase
+        window = sentence[rel_end : rel_end + words[CLAUSE_MAX_WORDS - 1].end()]
+        comma = window.rfind(",")
+        if comma > 0:
+            right = rel_end + comma
     return left, right, seg
 
 
@@ -228,6 +248,13 @@ def _inside_parens(sentence: str, pos: int) -> bool:
 
 
 def _trim_span(sentence: str, a: int, b: int) -> tuple[int, int]:
+    # never start or end inside a token ("/43 học viên" is "40/43 học viên")
+    while 0 < a < len(sentence) and not sentence[a].isspace() and not sentence[a - 1].isspace():
+        if sentence[a - 1] in '([«“"':
+            break
+        a -= 1
+    while 0 < b < len(sentence) and not sentence[b - 1].isspace() and sentence[b].isalnum():
+        b += 1
     seg = sentence[a:b]
     m = _LEADING_JUNK.match(seg)
     if m:
@@ -269,7 +296,145 @@ def _docnum_figures(sentence: str) -> list[Figure]:
     return out
 
 
-def figure_candidates(query: Query, passages: list[Passage], scorer: Scorer) -> list[Extract]:
+_ITEM_WORD = re.compile(r"[^\W_]+|#", re.UNICODE)
+_LIST_OPEN = re.compile(r"[(:]")
+
+
+@dataclass(frozen=True)
+class _ListItem:
+    start: int  # the item's span in its sentence
+    end: int
+    frame: str  # words the item leaves unsaid because the list's first item says them
+    owner: str  # what the whole list is about: the clause before its "(" or ":"
+
+
+def _list_items(sentence: str) -> list[_ListItem]:
+    """Items of the enumerations in a sentence: runs of ";"-separated clauses.
+
+    Reports enumerate a breakdown as "(Xếp loại giỏi 28 học viên - 31,8%; khá 60 học viên -
+    68,2%)" or "2 học viên xếp loại giỏi, tỷ lệ 4,65%; 35 học viên khá, tỷ lệ 81,4%": the first
+    item carries the frame ("Xếp loại"), the next ones only their label ("khá"). Aligning the
+    items on their common head and tail (figures read as one placeholder) leaves each item's
+    middle; the label is the last words of that middle (the modifier follows in Vietnamese), as
+    long as the later items' labels, and the rest of the first item's middle is the frame that
+    every item shares.
+    """
+    out: list[_ListItem] = []
+    bounds = [-1] + [m.start() for m in _BOUNDARY.finditer(sentence)] + [len(sentence)]
+    segs = [(bounds[i] + 1, bounds[i + 1]) for i in range(len(bounds) - 1)]
+    run: list[tuple[int, int]] = []
+
+    def flush() -> None:
+        if len(run) < 2:
+            return
+        words = []
+        for a, b in run:
+            masked = sentence[a:b]
+            for f in reversed(extract_figures(masked)):
+                masked = masked[: f.start] + " # " + masked[f.end :]
+            words.append([w.lower() for w in _ITEM_WORD.findall(masked)])
+        head = 0
+        while all(len(w) > head for w in words) and len({w[head] for w in words}) == 1:
+            head += 1
+        tail = 0
+        while all(len(w) > head + tail for w in words) and len({w[-1 - tail] for w in words}) == 1:
+            tail += 1
+        middles = [w[head : len(w) - tail] for w in words]
+        label = min(len(m) for m in middles[1:])
+        frame_words = middles[0][: max(0, len(middles[0]) - label)] if label else []
+        frame = " ".join(x for x in frame_words if x != "#")
+        a0 = run[0][0] - 1
+        opener = sentence[a0] if a0 >= 0 else ""
+        owner = ""
+        if opener in "(:":
+            prev = max((m.end() for m in re.finditer(r"[;()]", sentence[:a0])), default=0)
+            owner = sentence[prev:a0]
+        for i, (a, b) in enumerate(run):
+            out.append(_ListItem(a, b, frame if i else "", owner))
+
+    for k, (a, b) in enumerate(segs):
+        sep_before = sentence[a - 1] if a > 0 else ""
+        if run and sep_before == ";":
+            run.append((a, b))
+        else:
+            flush()
+            run = [(a, b)]
+        if k == len(segs) - 1:
+            flush()
+    return out
+
+
+def _item_at(items: list[_ListItem], pos: int) -> _ListItem | None:
+    for it in items:
+        if it.start <= pos < it.end:
+            return it
+    return None
+
+
+_SENTENCE_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+
+
+def period_covers(query: Query, ex: Extract) -> bool | None:
+    """Does what the extract is about cover the year or period asked?
+
+    The figure's period is the one its sentence states, else its section's or its document's
+    title's, else the document's period. True/False when that is known; None when the
+    document states no period at all (the answer then says so instead of refusing).
+    """
+    if not query.years:
+        return True
+    p = ex.passage
+    sent = p.text[ex.sentence[0] - p.start : ex.sentence[1] - p.start]
+    known: list[int] = []
+    for text in (sent, p.section, p.title, p.period):
+        known += [int(y) for y in _SENTENCE_YEAR.findall(text)]
+    if not known:
+        return None
+    for a, b in query.years:
+        if any(a <= y <= b for y in known):
+            continue
+        span = [int(y) for y in _SENTENCE_YEAR.findall(p.period)]
+        if span and min(span) <= b and a <= max(span):
+            continue
+        return False
+    return True
+
+
+_CLASS_NOUNS = ("khóa", "khoá", "khoa", "lớp", "lop", "k")
+
+
+def identifiers(terms: list[str]) -> list[str]:
+    """Terms that name one thing: a code mixing letters and digits ("k52a", "k15c03") or a class
+    noun with its number ("khóa_26")."""
+    out = []
+    for t in terms:
+        if "_" not in t and any(c.isdigit() for c in t) and any(c.isalpha() for c in t):
+            out.append(t)
+        elif "_" in t:
+            a, b = t.split("_", 1)
+            if a in _CLASS_NOUNS and b.isdigit() and not _YEARISH.fullmatch(b):
+                out.append(t)
+    return out
+
+
+# A number right after one of these nouns is the thing's label, not a count: in Vietnamese the cardinal
+# comes before its noun ("2 lớp"), the ordinal or label after it ("khóa 2", "Điều 5", "đợt 3").
+_LABEL_NOUN = re.compile(r"(?:khóa|khoá|điều|khoản|chương|mục|phần|đợt|kỳ|khu vực|tập)\s*$", re.I)
+
+
+def _is_label_number(fig: Figure, sentence: str) -> bool:
+    return fig.kind == "number" and bool(_LABEL_NOUN.search(sentence[max(0, fig.start - 12) : fig.start]))
+
+
+def figure_candidates(
+    query: Query, passages: list[Passage], scorer: Scorer, leads: dict[str, str] | None = None
+) -> list[Extract]:
+    """Every answer span the passages offer, best first.
+
+    ``leads`` maps a document to its opening (headline and sapo of a news page, heading of a
+    report): what every passage of that document is about, though only its first passage says it.
+    """
+    leads = leads or {}
     wanted = _KINDS.get(query.kind)
     single_years = [a for a, b in query.years if a == b]
     ranges = [(a, b) for a, b in query.years if a != b]
@@ -279,23 +444,35 @@ def figure_candidates(query: Query, passages: list[Passage], scorer: Scorer) -> 
     targets = (
         [t if t in scorer.idf else t.split("_")[0] for t in query.targets] if query.kind == "count" else []
     )
+    # Identifiers the question names ("khóa 26", "K52A", "K15C03"): a sentence that shows none of
+    # them, nor does the sentence before it or the document's head, speaks of another class.
+    idents = identifiers(scorer.terms)
     out: list[Extract] = []
     for rank, p in enumerate(passages):
-        header = tokens(f"{p.title} {p.province} {p.section}")
+        # a passage's first sentence is its topic: a report's paragraph lead, a news page's sapo
+        lead = next(iter(sentence_spans(p.text, 0, len(p.text))), (0, 0))
+        doc_head = tokens(f"{p.title} {p.province} {p.section} {leads.get(p.doc_id, '')}")
+        header = doc_head | tokens(p.text[lead[0] : lead[1]])
         passage_cov = scorer.coverage(tokens(p.text) | header)
         prior = 0.25 / (1 + rank)
-        for s, e in sentence_spans(p.text, 0, len(p.text)):
+        prev_toks: set[str] = set()
+        for s, e in clean_sentence_spans(p.text):  # documents are data: instructions and their payload skipped
             sentence = p.text[s:e]
             if is_instruction(sentence):  # documents are data, never orders
                 continue
             sent_toks = tokens(sentence)
+            # where an identifier may be said for this sentence: itself, the one before, the document's head
+            named = sent_toks | prev_toks | doc_head
+            prev_toks = sent_toks
             sent_cov = 0.7 * scorer.coverage(sent_toks | header) + 0.3 * passage_cov
             if not wanted:  # who / where / general: the sentence itself is the answer
                 score = sent_cov + prior + (0.15 if query.kind == "who" and _PERSON.search(sentence) else 0.0)
                 if noun and re.search(rf"\b{re.escape(noun)}\s+[A-ZĐÀ-Ỹ]", sentence):
                     score += 0.3
+                junk = _LEADING_JUNK.match(sentence)  # a list's dash or number is no part of the answer
+                a = s + (junk.end() if junk and junk.end() < len(sentence) else 0)
                 out.append(
-                    Extract(p, p.start + s, p.start + e, (p.start + s, p.start + e), None, score, sent_cov)
+                    Extract(p, p.start + a, p.start + e, (p.start + s, p.start + e), None, score, sent_cov)
                 )
                 continue
             all_figs = extract_figures(sentence)
@@ -303,6 +480,7 @@ def figure_candidates(query: Query, passages: list[Passage], scorer: Scorer) -> 
                 all_figs = sorted(all_figs + _docnum_figures(sentence), key=lambda f: f.start)
             figs = [f for f in all_figs if f.kind in wanted]
             figs = [f for f in figs if not _is_year_like(f, sentence, f.start) or query.kind == "year"]
+            figs = [f for f in figs if not _is_label_number(f, sentence)]
             if query.kind == "year":
                 figs = [f for f in figs if f.kind == "year_range" or re.fullmatch(r"(19|20)\d{2}", f.raw)]
             same_kind = query.kind in ("percent", "money")
@@ -313,13 +491,24 @@ def figure_candidates(query: Query, passages: list[Passage], scorer: Scorer) -> 
                 and (not same_kind or f.kind in wanted)
                 and f.kind not in ("date", "year_range")  # "…, ngày 19/11/2019" describes, not separates
             ]
+            items = _list_items(sentence) if figs else []
             for f in figs:
                 left, right, seg = _phrases(sentence, f.start, f.end, spans)
-                after_text = sentence[f.end : right]
+                item = _item_at(items, f.start)
+                frame = f" {item.frame}" if item and item.frame else ""
+                # the words that describe the figure are its nearest ones: the score reads a fixed
+                # window, though the clause shown may run on to its natural end
+                near = list(re.finditer(r"\S+", sentence[f.end : right]))
+                after_text = (
+                    sentence[f.end : f.end + near[SCORE_WINDOW_WORDS - 1].end()]
+                    if len(near) > SCORE_WINDOW_WORDS
+                    else sentence[f.end : right]
+                )
                 after = tokens(after_text)
-                before = tokens(sentence[left : f.start])
+                before = tokens(sentence[left : f.start] + frame)
                 seg_end = _BOUNDARY.search(sentence, f.end)
-                segment = tokens(sentence[seg : seg_end.start() if seg_end else len(sentence)])
+                segment = tokens(sentence[seg : seg_end.start() if seg_end else len(sentence)] + frame)
+                owner = tokens(item.owner) if item and item.owner else set()
                 # the sentences before this one (not sibling clauses, which compete with it)
                 context = tokens(p.text[max(0, s - 200) : s])
                 head = tokens(" ".join(after_text.split()[:4]))
@@ -329,6 +518,7 @@ def figure_candidates(query: Query, passages: list[Passage], scorer: Scorer) -> 
                     "before": 0.6 * scorer.coverage(before),
                     "segment": 0.5 * scorer.coverage(segment),
                     "context": 0.3 * scorer.coverage(context),
+                    "owner": 0.3 * scorer.coverage(owner),  # what the enumeration it belongs to is about
                     "sentence": 0.4 * sent_cov,
                     "prior": prior,
                     "target": 0.8 if targets and any(t in head for t in targets) else 0.0,
@@ -339,6 +529,7 @@ def figure_candidates(query: Query, passages: list[Passage], scorer: Scorer) -> 
                     if any(_mentions_range(sentence[max(0, seg - 150) : right], r) for r in ranges)
                     else 0.0,
                     "parens": -0.15 if _inside_parens(sentence, f.start) else 0.0,
+                    "ident": -1.0 if idents and not any(t in named for t in idents) else 0.0,
                     "breakdown": -0.3
                     if wants_total and (_inside_parens(sentence, f.start) or _BREAKDOWN.match(sentence))
                     else 0.0,
@@ -381,17 +572,28 @@ def figure_candidates(query: Query, passages: list[Passage], scorer: Scorer) -> 
 MIN_COVERAGE = 0.5
 
 
+def eligible(
+    query: Query,
+    passages: list[Passage],
+    idf: dict[str, float],
+    min_coverage: float = MIN_COVERAGE,
+    leads: dict[str, str] | None = None,
+) -> list[Extract]:
+    """Spans that match enough of the question, count what it counts and show the identifier it
+    names ("khóa 26"), best first."""
+    if not passages:
+        return []
+    scorer = Scorer(query, idf)
+    return [
+        c
+        for c in figure_candidates(query, passages, scorer, leads)
+        if c.coverage >= min_coverage and not c.features.get("no_target") and not c.features.get("ident")
+    ]
+
+
 def best_extract(
     query: Query, passages: list[Passage], idf: dict[str, float], min_coverage: float = MIN_COVERAGE
 ) -> Extract | None:
     """The best-supported span for the question, or None when the passages do not answer it."""
-    if not passages:
-        return None
-    scorer = Scorer(query, idf)
-    # the best-scoring span among those that match enough of the question
-    cands = [
-        c
-        for c in figure_candidates(query, passages, scorer)
-        if c.coverage >= min_coverage and not c.features.get("no_target")
-    ]
+    cands = eligible(query, passages, idf, min_coverage)
     return cands[0] if cands else None

@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from assistant.injection import clean_sentence_spans
 from assistant.types import Passage
 from assistant.understanding import abbreviations
-from ingest.chunking import sentence_spans
 from ingest.normalize import strip_accents
 
 _DEFINED = re.compile(r"\(([A-ZĐ][A-ZĐa-z0-9]*(?:\s*[,\-]\s*[A-ZĐ][A-ZĐ0-9]*)*)\)")
@@ -97,7 +97,7 @@ def mine_glossary(passages: list[Passage]) -> dict[str, GlossaryEntry]:
 def _first_use(passages: list[Passage], abbr: str) -> tuple[Passage, tuple[int, int]] | None:
     pat = re.compile(rf"(?<![\wĐđ]){re.escape(abbr)}(?![\wĐđ])")
     for p in passages:
-        for s, e in sentence_spans(p.text, 0, len(p.text)):
+        for s, e in clean_sentence_spans(p.text):
             if pat.search(p.text[s:e]):
                 return p, (p.start + s, p.start + e)
     return None

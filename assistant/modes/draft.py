@@ -14,12 +14,11 @@ from assistant.context import Context, Steps
 from assistant.extractive import Scorer, tokens
 from assistant.figures import extract_figures
 from assistant.generation import Requirements, generate
-from assistant.injection import is_instruction
+from assistant.injection import clean_sentence_spans
 from assistant.retrieval import Scope
 from assistant.support import Similarity, bullet_body, check_bullet, is_duplicate
 from assistant.types import Answer, Citation, Passage
 from assistant.understanding import Query
-from ingest.chunking import sentence_spans
 from ingest.provinces import find_provinces
 
 # Words that bring measures (not results) to the top of the search for a drafting topic.
@@ -151,9 +150,9 @@ def choose_measures(ctx: Context, q: Query, passages: list[Passage]) -> list[tup
     for rank, p in enumerate(passages):
         best: tuple[tuple[int, int], float] | None = None
         in_solutions = bool(_SOLUTION_SECTION.search(p.section))
-        for s, e in sentence_spans(p.text, 0, len(p.text)):
+        for s, e in clean_sentence_spans(p.text):  # instructions in documents, and their payload, skipped
             sent = p.text[s:e]
-            if len(sent) < MIN_SENTENCE_CHARS or is_instruction(sent):
+            if len(sent) < MIN_SENTENCE_CHARS:
                 continue
             score = scorer.coverage(tokens(sent)) + (MEASURE_BONUS if _MEASURE.search(sent) else 0.0)
             score -= FIGURE_PENALTY * min(3, len(extract_figures(sent)))

@@ -15,11 +15,11 @@ from assistant.context import Context, Steps
 from assistant.extractive import Scorer, best_extract, tokens
 from assistant.figures import extract_figures
 from assistant.generation import generate
+from assistant.injection import clean_sentence_spans
 from assistant.phrasing import extractive_answer
 from assistant.retrieval import Scope
 from assistant.types import Answer, Citation, Passage
 from assistant.understanding import Query
-from ingest.chunking import sentence_spans
 
 SUMMARY_POINTS = 6  # at most one point per section, this many sections
 SUMMARY_SEARCH_K = 3  # the summarised document is the best of these passages
@@ -136,10 +136,15 @@ def summarize(ctx: Context, q: Query, scope: Scope) -> Answer | None:
         short = SHORT_PENALTY if len(sent) < SHORT_SENTENCE_CHARS else 0.0
         return scorer.coverage(tokens(sent)) + FIGURE_BONUS * min(3, len(extract_figures(sent))) - short
 
-    for i, p in enumerate(picks, 1):
-        spans = sentence_spans(p.text, 0, len(p.text))
+    for p in picks:
+        spans = clean_sentence_spans(p.text)  # instructions in documents, and their payload, skipped
+        if not spans:
+            continue
         s, e = max(spans, key=lambda se, p=p: fit(p, se))  # type: ignore[misc]
-        cits.append(make_citation(i, p, p.start + s, p.start + e))
+        n = len(cits) + 1
+        cits.append(make_citation(n, p, p.start + s, p.start + e))
         label = f"{p.section}: " if p.section and len(p.section) <= 70 else ""
-        lines.append(f"- {label}{' '.join(cits[-1].quote.split())} [{i}]")
+        lines.append(f"- {label}{' '.join(cits[-1].quote.split())} [{n}]")
+    if not cits:
+        return None
     return Answer(answer="\n".join(lines), refused=False, mode="learn", citations=cits, path="extractive")
