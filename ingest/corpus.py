@@ -14,7 +14,7 @@ from ingest.anatomy import parse as parse_anatomy
 from ingest.loaders import SUPPORTED_SUFFIXES, LoadError
 from ingest.models import DocMeta, SourceDocument
 from ingest.provinces import NATIONAL, PROVINCES, dominant_province, find_provinces
-from ingest.sandbox import load_untrusted
+from ingest.sandbox import SandboxLimits, load_untrusted
 
 META_SUFFIX = ".meta.yaml"
 _PERIOD = re.compile(
@@ -156,9 +156,15 @@ def infer_meta(text: str, path: Path, loaded_title: str, side: dict[str, str]) -
     )
 
 
-def load_document(path: Path, corpus_dir: Path, max_bytes: int) -> SourceDocument:
-    """Load one file with its sidecar metadata (or metadata inferred from the text)."""
-    loaded = load_untrusted(path, max_bytes)  # a child process under limits (ingest/sandbox.py)
+def load_document(
+    path: Path, corpus_dir: Path, max_bytes: int, limits: SandboxLimits | None = None
+) -> SourceDocument:
+    """Load one file with its sidecar metadata (or metadata inferred from the text).
+
+    The file is parsed in a child process under ``limits`` (default: the ``DTBD_SANDBOX_*``
+    settings from the environment); see ``ingest/sandbox.py``.
+    """
+    loaded = load_untrusted(path, max_bytes, limits)
     side = _read_sidecar(path)
     text = loaded.text
     meta = infer_meta(text, path, loaded.title or "", side)
