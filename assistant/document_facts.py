@@ -461,7 +461,9 @@ def _article(d: _Doc, q: Query, n: int) -> Answer | None:
     body_from = head.end() if head else 0
     cut = body_from + _sentence_end(raw[body_from:], MAX_ARTICLE_CHARS)
     cit = make_citation(1, holder, art.start, art.start + len(raw[:cut].rstrip()))
-    body = " ".join(raw[body_from:cut].split()).rstrip(" ;:")
+    # line by line, as the document sets it out: "1. …" stays a list item at the start of a line
+    lines = [" ".join(ln.split()) for ln in raw[body_from:cut].splitlines() if ln.strip()]
+    body = "\n".join(lines).rstrip(" ;:")
     if not body:
         return None
     body = body if body.endswith(".") else body + "."
