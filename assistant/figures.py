@@ -20,7 +20,9 @@ Conventions (decisions, applied identically to answers and passages):
 * Money keeps its unit word instead of multiplying out: "26,8 tỷ đồng" and "26,8 tỷ" -> "26.8 tỷ"
   ("tỉ" -> "tỷ", "ngàn" -> "nghìn").  "đồng chí" is never money.
 * Dates are ISO: "10-2-2017", "10/02/2017", "ngày 10 tháng 2 năm 2017" -> "2017-02-10";
-  month-year ("tháng 4-2017", "tháng 4 năm 2017") -> "2017-04".
+  month-year ("tháng 4-2017", "tháng 4 năm 2017") -> "2017-04"; a day and month without a year after
+  "ngày" or a time of day ("Ngày 4-5", "Chiều 13/8") -> "--05-04" (ISO 8601's year-less form); a
+  date in words ("từ ngày ký", "kể từ ngày ban hành") -> "ngày ký" / "ngày ban hành".
 * Document numbers ("52-KH/BTCTW", "1659/QĐ-TTg", "101/2017/NĐ-CP") are NFC, upper-cased, without
   spaces; Đ stays Đ (so "QD" and "QĐ" differ, on purpose).
 
@@ -68,7 +70,7 @@ class Figure:
         if self.kind == "number" and " " in self.value:  # "1 triệu"
             return (self.value.split(" ")[0],)
         if self.kind == "date":
-            return tuple(str(int(p)) for p in self.value.split("-"))
+            return tuple(str(int(p)) for p in self.value.split("-") if p.isdigit())
         if self.kind == "year_range":
             return tuple(self.value.split("-"))
         if self.kind == "docnum":
@@ -145,6 +147,17 @@ _NUM_DATE_RE = re.compile(_BEFORE + r"(\d{1,2})([-/.])(\d{1,2})\2(\d{4})(?![\d]|
 _MONTH_YEAR_RE = re.compile(
     rf"(?<!\w)tháng{_SP}+(\d{{1,2}})(?:{_SP}*[-/]{_SP}*|{_SP}+năm{_SP}+)(\d{{4}})(?![\d]|[.,]\d)",
     re.IGNORECASE,
+)
+# A day and month without a year, as news datelines and reports write them: only after "ngày" or a
+# time of day ("Ngày 1-11", "Chiều 13/8", "Sáng nay 30/7"), so "1-2 lớp" stays two counts.
+_DAY_MONTH_RE = re.compile(
+    rf"(?<!\w)(?:ngày|sáng|chiều|trưa|tối|đêm)(?:{_SP}+(?:nay|qua|mai|ngày))?{_SP}+"
+    rf"(\d{{1,2}})[-/.](\d{{1,2}})(?![\d]|[-/.,]\d)",
+    re.IGNORECASE,
+)
+# A date in words, as legal texts fix a start ("có hiệu lực từ ngày ký", "kể từ ngày ban hành").
+_WORD_ONLY_DATE_RE = re.compile(
+    rf"(?<!\w)(?:kể{_SP}+)?từ{_SP}+ngày{_SP}+(ký|ban{_SP}+hành)(?!{_SP}*kết)(?!\w)", re.IGNORECASE
 )
 _YEAR_RANGE_RE = re.compile(
     _BEFORE + rf"((?:19|20)\d{{2}}){_SP}*[-–—]{_SP}*((?:19|20)\d{{2}})(?![\d]|[.,]\d)"
@@ -262,6 +275,13 @@ def extract_figures(text: str) -> list[Figure]:
         mo, y = int(m.group(1)), int(m.group(2))
         if _valid_date(1, mo, y) and free(m.start(), m.end()):
             take(m.start(), m.end(), f"{y:04d}-{mo:02d}", "date")
+    for m in _DAY_MONTH_RE.finditer(norm):
+        d, mo = int(m.group(1)), int(m.group(2))
+        if _valid_date(d, mo, 2000) and free(m.start(1), m.end(2)):
+            take(m.start(1), m.end(2), f"--{mo:02d}-{d:02d}", "date")
+    for m in _WORD_ONLY_DATE_RE.finditer(norm):
+        if free(m.start(), m.end()):
+            take(m.start(), m.end(), "ngày " + " ".join(m.group(1).lower().split()), "date")
     for m in _YEAR_RANGE_RE.finditer(norm):
         a, b = int(m.group(1)), int(m.group(2))
         if a < b and free(m.start(), m.end()):

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from assistant.citations import dangling_markers, markers
 from assistant.figures import extract_figures, ungrounded_figures
 from assistant.types import Citation
-from assistant.understanding import Query
-from ingest.provinces import find_provinces
+from assistant.understanding import PROVINCE_FIGURE_KINDS, Query
+from ingest.provinces import NATIONAL, find_provinces, scope_of
 
 
 @dataclass
@@ -43,15 +43,21 @@ def check(
         )
     if query is not None and cited:
         asked = set(query.provinces)
+        # a current province speaks through the former provinces merged into it
+        reach = asked | {p for a in asked for p in scope_of(a, query.years)}
         if asked:
             for c in cited:
                 text_provs = set(find_provinces(c.passage.text))
-                if c.province not in asked and not (asked & text_provs):
+                if c.province == NATIONAL and query.kind not in PROVINCE_FIGURE_KINDS:
+                    continue  # the law applies everywhere (never a province's own statistic)
+                if c.province == "" and text_provs <= reach:
+                    continue  # a document filed under no province that names no other one
+                if c.province not in reach and not (reach & text_provs):
                     problems.append(
                         f"đoạn [{c.n}] thuộc {c.province or 'tỉnh khác'}, câu hỏi về {', '.join(sorted(asked))}"
                         " / cited passage is about another province"
                     )
-        named = set(find_provinces(answer)) - asked
+        named = set(find_provinces(answer)) - reach
         cited_provs = {c.province for c in cited} | {p for c in cited for p in find_provinces(c.passage.text)}
         stray = named - cited_provs
         if stray:

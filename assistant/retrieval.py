@@ -1,13 +1,13 @@
 """Hybrid retrieval (BM25 + dense, fused) as a LangChain retriever, scoped by province.
 
-A question about Lào Cai is searched only in Lào Cai's documents: the province filter is
+A question about Lào Cai is searched only in Lào Cai's documents (and national ones): the filter is
 applied inside both indexes (Chroma ``where`` and a BM25 weight mask), not after the fact.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -21,6 +21,7 @@ from assistant.types import Passage
 from assistant.understanding import Query, understand
 from ingest.index import LexicalIndex, VectorIndex
 from ingest.normalize import has_diacritics
+from ingest.provinces import NATIONAL, scope_of
 
 log = logging.getLogger(__name__)
 
@@ -29,16 +30,32 @@ RRF_K = 60  # reciprocal-rank-fusion constant, as in Cormack et al. (2009); only
 
 @dataclass
 class Scope:
-    """Restrictions from the question or the UI's filters."""
+    """Restrictions from the question or the UI's filters.
+
+    ``provinces`` are document provinces (a current province asked reaches its former parts:
+    ``origin`` says which asked province each came from). ``also`` are document provinces
+    searched alongside them: national documents ("Trung ương") and documents that name no
+    province; they answer what the asked province's own documents do not, and never stand in
+    for a province's own figures (see ``assistant.modes.qa``).
+    """
 
     provinces: list[str] | None = None
     doc_ids: list[str] | None = None
     unknown_provinces: list[str] | None = None  # named in the question, absent from the corpus
+    also: list[str] | None = None
+    origin: dict[str, str] = field(default_factory=dict)  # document province -> province asked
 
     @property
     def empty(self) -> bool:
-        """The question names only provinces the corpus does not cover."""
-        return bool(self.unknown_provinces) and not self.provinces
+        """The question names only provinces the corpus does not cover (and nothing else may answer)."""
+        return bool(self.unknown_provinces) and not self.provinces and not self.also
+
+    @property
+    def searched(self) -> list[str] | None:
+        """Every document province the search may return (None: no province restriction)."""
+        if not self.provinces and not self.also:
+            return None
+        return list(dict.fromkeys([*(self.provinces or []), *(self.also or [])]))
 
 
 class HybridRetriever(BaseRetriever):
@@ -90,22 +107,48 @@ class HybridRetriever(BaseRetriever):
     def scope_for(
         self, query: Query, provinces: list[str] | None = None, doc_ids: list[str] | None = None
     ) -> Scope:
+        """The documents a question may be answered from.
+
+        A current province reaches the former provinces merged into it (Phú Thọ → Hòa Bình, Vĩnh
+        Phúc, Phú Thọ), unless every period asked ends before the merger; a former province is
+        only itself (Lào Cai's 2010–2015 figures are not Yên Bái's). National documents and
+        documents that name no province stay searchable beside them. A province the corpus
+        does not hold leaves only those (a general question is answered by the law, which applies
+        everywhere; a figure only by a passage that names that province and no other).
+        """
         known = self.corpus_provinces()
-        asked = query.provinces
-        in_corpus = [p for p in asked if p in known]
-        unknown = [p for p in asked if p not in known]
+        origin: dict[str, str] = {}
+        unknown: list[str] = []
+        for asked in query.provinces:
+            reach = [p for p in scope_of(asked, query.years) if p in known]
+            if not reach:
+                unknown.append(asked)
+            for p in reach:
+                origin.setdefault(p, asked)
+        in_corpus = list(origin)
         chosen = list(provinces) if provinces else in_corpus
-        return Scope(provinces=chosen or None, doc_ids=doc_ids or None, unknown_provinces=unknown or None)
+        also: list[str] = []
+        if not provinces and query.provinces:
+            # which of these passages may stand in for the province's own is the answer mode's call
+            also = [p for p in (NATIONAL, "") if p in self._by_province]  # type: ignore[attr-defined]
+        return Scope(
+            provinces=chosen or None,
+            doc_ids=doc_ids or None,
+            unknown_provinces=unknown or None,
+            also=also or None,
+            origin=origin if not provinces else {},
+        )
 
     # -- search -------------------------------------------------------------------------
     def _allowed_ids(self, scope: Scope) -> set[str] | None:
-        if not scope.provinces and not scope.doc_ids:
+        if not scope.searched and not scope.doc_ids:
             return None
         by_province: dict[str, set[str]] = self._by_province  # type: ignore[attr-defined]
         by_doc: dict[str, set[str]] = self._by_doc  # type: ignore[attr-defined]
         out: set[str] | None = None
-        if scope.provinces:
-            out = set().union(*(by_province.get(p, set()) for p in scope.provinces))
+        searched = scope.searched
+        if searched:
+            out = set().union(*(by_province.get(p, set()) for p in searched))
         if scope.doc_ids:
             docs = set().union(*(by_doc.get(d, set()) for d in scope.doc_ids))
             out = docs if out is None else out & docs
@@ -113,8 +156,9 @@ class HybridRetriever(BaseRetriever):
 
     def _where(self, scope: Scope) -> dict[str, Any] | None:
         clauses: list[dict[str, Any]] = []
-        if scope.provinces:
-            clauses.append({"province": {"$in": list(scope.provinces)}})
+        searched = scope.searched
+        if searched:
+            clauses.append({"province": {"$in": searched}})
         if scope.doc_ids:
             clauses.append({"doc_id": {"$in": list(scope.doc_ids)}})
         if not clauses:

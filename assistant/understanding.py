@@ -84,6 +84,11 @@ _FOLLOWUP = re.compile(r"^(thế còn|vậy còn|còn về|còn lại|còn|và)\
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:\s*(?:-|–|đến|den)\s*((?:19|20)\d{2}))?(?!\d)")
 
 
+# Question kinds whose answer is a province's own statistic: never taken from a national document,
+# nor from another province's (assistant.modes.qa, assistant.grounding).
+PROVINCE_FIGURE_KINDS = frozenset({"count", "percent", "money", "year"})
+
+
 @dataclass
 class Query:
     """A question as understood: what to search for and what an answer must contain."""

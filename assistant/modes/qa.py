@@ -14,13 +14,15 @@ import time
 from assistant.citations import make_citation
 from assistant.context import Context, Steps
 from assistant.document_facts import answer_fact, intent_of
-from assistant.extractive import Scorer, best_extract, tokens
+from assistant.extractive import MIN_COVERAGE, Extract, Scorer, eligible, period_covers, tokens
 from assistant.generation import Requirements, generate
 from assistant.modes import learn
-from assistant.phrasing import extractive_answer, sentence
+from assistant.phrasing import conflict_answer, extractive_answer, sentence
 from assistant.retrieval import Scope
 from assistant.types import Answer, Citation, Passage
-from assistant.understanding import Query
+from assistant.understanding import PROVINCE_FIGURE_KINDS, Query
+from ingest.chunking import sentence_spans
+from ingest.provinces import NATIONAL, find_provinces, former_label
 
 # A comparison must cover enough of the question in each province's passage to be that province's answer.
 COMPARE_MIN_COVERAGE = 0.35
@@ -38,11 +40,12 @@ def answer(ctx: Context, q: Query, scope: Scope) -> Steps:
     if scope.empty:
         yield "", ctx.refuse(q, scope, "qa")
         return
-    if scope.provinces and len(scope.provinces) >= 2 and q.kind not in ("general", "who", "where"):
+    if _compares(q, scope):
         yield "", compare(ctx, q, scope)
         return
     passages = ctx.search(q, scope)
-    if intent_of(q.text)[0]:  # "số hiệu / ngày ban hành / ai ký / căn cứ / Điều N …": the document's anatomy
+    intent = intent_of(q.text)[0]
+    if intent and not (intent == "number" and q.kind in PROVINCE_FIGURE_KINDS):  # "tổng số bao nhiêu" is a count  # "số hiệu / ngày ban hành / ai ký / căn cứ / Điều N …": the document's anatomy
         fact = answer_fact(q, passages, ctx.corpus.in_scope(scope))
         if fact is not None:
             yield "", fact
@@ -53,21 +56,157 @@ def answer(ctx: Context, q: Query, scope: Scope) -> Steps:
             yield "", ans
             return
     t = time.perf_counter()
-    ex = best_extract(q, passages, ctx.idf)
+    ex, out_of_period = pick(ctx, q, scope, passages)
     ctx.timed("extract", t)
     if ex is None:
-        ans = ctx.refuse(q, scope, "qa")
+        detail = ""
+        if out_of_period is not None:  # the refusal names the year asked; the document's own period is a note
+            asked = ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in q.years)
+            detail = f"tài liệu có số liệu này nói về giai đoạn khác, không nói về {asked}"
+        ans = ctx.refuse(q, scope, "qa", detail)
+        if out_of_period is not None:
+            ans.notes.append(_period_note(out_of_period))
         ans.retrieved_sources = [p.source for p in passages]
         yield "", ans
         return
-    answer_ = extractive_answer(q, ex)
+    rivals = conflicting(ctx, q, ex, passages) if q.kind in PERIOD_KINDS else []
+    if rivals:  # two documents disagree: both are shown, each with its source, flagged
+        answer_ = conflict_answer(q, [ex, *rivals], origin=scope.origin)
+        answer_.retrieved_sources = [p.source for p in passages]
+        yield "", answer_
+        return
+    answer_ = extractive_answer(q, ex, origin=scope.origin)
     answer_.retrieved_sources = [p.source for p in passages]
+    if period_covers(q, ex) is None and q.years:
+        answer_.notes.append("tài liệu không nêu giai đoạn / the document states no period")
     if (q.wants_figure and not ctx.settings.rephrase_figures) or ctx.llm is None:
         yield "", answer_
         return
     yield answer_.answer, None  # the verified extractive answer shows at once
     needs = Requirements(figure=ex.figure.value if ex.figure is not None else None)
     yield from generate(ctx, "qa", q, [(1, ex.passage, ex.passage.text)], [answer_.citations[0]], answer_, needs)
+
+
+def _own(p: Passage, scope: Scope) -> bool:
+    """Is the passage the asked province's own (or, no province asked, any passage)?"""
+    if scope.provinces:
+        return p.province in scope.provinces
+    return not scope.also
+
+
+def _may_stand_in(q: Query, p: Passage, scope: Scope) -> bool:
+    """May a national or province-less passage answer a question that names a province?
+
+    The law applies everywhere, so it answers general questions; a province's statistic comes
+    only from that province's documents, or from a document filed under no province whose
+    passage names no other province (and names this one, when the corpus has none of its own)."""
+    if not q.provinces or q.kind not in PROVINCE_FIGURE_KINDS:
+        return True
+    if p.province != "":
+        return False
+    named = set(find_provinces(f"{p.title}\n{p.text}"))
+    return named <= set(q.provinces) and (bool(named) or bool(scope.provinces))
+
+
+def pick(
+    ctx: Context, q: Query, scope: Scope, passages: list[Passage], min_coverage: float = MIN_COVERAGE
+) -> tuple[Extract | None, Extract | None]:
+    """(the answer's span, or None; the best span refused for its period, if that is why).
+
+    The asked province's own documents first; national and province-less documents only when
+    those do not answer. A figure whose document (or sentence) speaks of another period than the
+    one asked is no answer to it ("Năm 2030 … bao nhiêu?" is not answered with 2012–2020's count).
+    """
+    own = [p for p in passages if _own(p, scope)]
+    other = [p for p in passages if not _own(p, scope) and _may_stand_in(q, p, scope)]
+    leads = doc_leads(ctx, passages)
+    rejected: Extract | None = None
+    for group in (own, other):
+        for c in eligible(q, group, ctx.idf, min_coverage, leads):
+            if q.kind in PERIOD_KINDS and period_covers(q, c) is False:
+                rejected = rejected or c
+                continue
+            return c, None
+    return None, rejected
+
+
+# How much of a document's opening every passage of it inherits as its topic: a news page's
+# headline and sapo, a report's heading — its first sentences, at most this many characters.
+DOC_LEAD_SENTENCES = 2
+DOC_LEAD_CHARS = 300
+
+
+def doc_leads(ctx: Context, passages: list[Passage]) -> dict[str, str]:
+    """The opening of each document the passages come from (its first passage's first characters)."""
+    out: dict[str, str] = {}
+    for p in passages:
+        if p.doc_id in out:
+            continue
+        first = p if p.start == 0 else min(ctx.corpus.document(p.doc_id) or [p], key=lambda d: d.start)
+        spans = sentence_spans(first.text, 0, len(first.text))[:DOC_LEAD_SENTENCES]
+        out[p.doc_id] = first.text[: min(spans[-1][1] if spans else 0, DOC_LEAD_CHARS)]
+    return out
+
+
+# A rival figure from another document is an answer as good as the best when it scores within this
+# margin and its noun matches as well (the same measure), so a disagreement is shown, not hidden.
+CONFLICT_SCORE_MARGIN = 0.15
+CONFLICT_AFTER_MARGIN = 0.1
+_YEARS = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+
+
+def conflicting(ctx: Context, q: Query, best: Extract, passages: list[Passage]) -> list[Extract]:
+    """Figures for the same province, measure and period from other documents that differ from
+    the best one's (one per document)."""
+    if best.figure is None or best.passage.province in ("", NATIONAL):
+        return []
+    prov = best.passage.province
+    others = [p for p in passages if p.doc_id != best.passage.doc_id and p.province == prov]
+    if not others:
+        return []
+    best_years = set(_YEARS.findall(_sentence_of(best)))
+    out: dict[str, Extract] = {}
+    for c in eligible(q, others, ctx.idf, leads=doc_leads(ctx, others)):
+        f = c.figure
+        if f is None or f.kind != best.figure.kind or f.value == best.figure.value:
+            continue
+        if c.score < best.score - CONFLICT_SCORE_MARGIN:
+            continue
+        if c.features.get("after", 0.0) < best.features.get("after", 0.0) - CONFLICT_AFTER_MARGIN:
+            continue
+        years = set(_YEARS.findall(_sentence_of(c)))
+        if best_years and years and not best_years & years:
+            continue  # each states its own, different year: two periods, no disagreement
+        if period_covers(q, c) is False:
+            continue
+        out.setdefault(c.passage.doc_id, c)
+    return list(out.values())
+
+
+def _sentence_of(ex: Extract) -> str:
+    p = ex.passage
+    return p.text[ex.sentence[0] - p.start : ex.sentence[1] - p.start]
+
+
+# Question kinds whose answer is a figure of some period: the period asked must be the figure's.
+PERIOD_KINDS = frozenset({"count", "percent", "money"})
+
+
+def _period_note(ex: Extract) -> str:
+    p = ex.passage
+    own = p.period or ", ".join(dict.fromkeys(_YEARS.findall(p.title))) or "?"
+    return f"«{p.title}» ({p.source}) nói về giai đoạn {own} / the document covers {own}"
+
+
+def _compares(q: Query, scope: Scope) -> bool:
+    """One line per province: two provinces asked (or chosen in the filters), or one current
+    province whose former parts each hold their own figure."""
+    if not scope.provinces or len(scope.provinces) < 2 or q.kind in ("general", "who", "where"):
+        return False
+    if not scope.origin:  # the UI's filters
+        return True
+    asked = set(scope.origin.values())
+    return len(asked) >= 2 or q.kind in PROVINCE_FIGURE_KINDS
 
 
 def compare(ctx: Context, q: Query, scope: Scope) -> Answer:
@@ -79,13 +218,15 @@ def compare(ctx: Context, q: Query, scope: Scope) -> Answer:
         sub = Scope(provinces=[prov], doc_ids=scope.doc_ids)
         passages = ctx.search(q, sub)
         sources += [p.source for p in passages]
-        ex = best_extract(q, passages, ctx.idf, min_coverage=COMPARE_MIN_COVERAGE)
+        ex, _ = pick(ctx, q, sub, passages, COMPARE_MIN_COVERAGE)
+        asked = scope.origin.get(prov, prov)
+        label = prov if asked == prov else former_label(prov, asked)
         if ex is None:
-            lines.append(f"- {prov}: tài liệu hiện có không có thông tin này.")
+            lines.append(f"- {label}: tài liệu hiện có không có thông tin này.")
             continue
         n = len(cits) + 1
         cits.append(make_citation(n, ex.passage, ex.start, ex.end))
-        lines.append(f"- {prov}: {sentence(ex.quote.strip())} [{n}].")
+        lines.append(f"- {label}: {sentence(' '.join(ex.quote.split()))} [{n}].")
     if not cits:
         ans = ctx.refuse(q, scope, "qa")
     else:
