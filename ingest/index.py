@@ -51,7 +51,10 @@ BM25_B = 0.75
 EMPTY_TOKEN = "∅"  # a chunk without tokens still counts as a document (as bm25s indexed it)
 SQLITE_BUSY_S = 60.0  # a reader waits this long for a writer's commit (commits take milliseconds)
 SQL_PARAMS = 900  # below SQLite's default limit of host parameters per statement
-CACHE_POSTINGS = 8_000_000  # postings a reader keeps decoded (~128 MB); the whole vocabulary of ~40k chunks
+CACHE_VALUES = (
+    64_000_000  # 4-byte values a reader keeps decoded (256 MB): a 100k-chunk library's common terms
+)
+DENSE_FRACTION = 8  # a term in more than 1/8 of the chunks is cached as a dense row (one vector add)
 BUILD_BATCH = 10_000  # chunks per transaction when rebuilding from Chroma (bounds memory)
 PROBE_TEXT = "Kết quả đào tạo, bồi dưỡng cán bộ, công chức cấp xã giai đoạn 2021 - 2025."
 PROBE_KEY = "embed_probe"
@@ -706,8 +709,9 @@ class LexicalIndex:
         self._db: sqlite3.Connection | None = None
         self._pos = np.zeros(0, dtype=np.int64)
         self._lock = threading.Lock()
-        self._cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        self._cache_postings = 0
+        self._cache: dict[str, tuple[np.ndarray | None, np.ndarray]] = {}
+        self._cost: dict[str, int] = {}
+        self._cache_cost = 0
         self._cache_generation = ""
 
     # -- building ---------------------------------------------------------------------
@@ -805,7 +809,8 @@ class LexicalIndex:
             meta = _meta(self._db)
             if meta.get("generation") != self._cache_generation:  # the index changed: scores did too
                 self._cache.clear()
-                self._cache_postings = 0
+                self._cost.clear()
+                self._cache_cost = 0
                 self._cache_generation = meta.get("generation", "")
             missing = [t for t in qcounts if t not in self._cache]
             if missing:
@@ -818,9 +823,12 @@ class LexicalIndex:
             parts = [(self._cache[t], qcounts[t]) for t in qcounts if t in self._cache]
         if not parts:
             return []
-        scores = np.zeros(len(self.records), dtype=np.float64)
+        scores = np.zeros(len(self.records), dtype=np.float32)  # float32, as bm25s scores
         for (pos, part), qcount in parts:
-            scores[pos] += qcount * part  # a row appears once per posting list: no duplicate indices
+            if pos is None:  # a very common term: kept as a dense row
+                scores += part if qcount == 1 else qcount * part
+            else:
+                scores[pos] += part if qcount == 1 else qcount * part  # a row appears once per list
         if allowed is not None:
             scores *= allowed
         k = min(k, len(scores))
@@ -830,23 +838,34 @@ class LexicalIndex:
 
     def _cache_terms(self, fetched: list[tuple[Any, ...]], n_docs: int, sum_dl: int) -> None:
         """Each term's BM25 contribution per record position, kept until the index changes (the
-        common terms of a library come back in almost every question)."""
+        common terms of a library come back in almost every question). A term in more than
+        ``1/DENSE_FRACTION`` of the records is kept as a dense row (one vector add per query)."""
         if not n_docs:
             return
         avgdl = sum_dl / n_docs
+        n_rec = len(self.records)
         for term, rows_b, tfs_b, dls_b in fetched:
             rows = np.frombuffer(rows_b, dtype=_I32)
             tf = np.frombuffer(tfs_b, dtype=_I32).astype(np.float64)
             dl = np.frombuffer(dls_b, dtype=_I32).astype(np.float64)
             idf = math.log(1.0 + (n_docs - len(rows) + 0.5) / (len(rows) + 0.5))
-            part = idf * tf / (BM25_K1 * ((1 - BM25_B) + BM25_B * dl / avgdl) + tf)
+            part = (idf * tf / (BM25_K1 * ((1 - BM25_B) + BM25_B * dl / avgdl) + tf)).astype(np.float32)
             pos = np.where(rows < len(self._pos), self._pos[np.minimum(rows, len(self._pos) - 1)], -1)
             ok = pos >= 0  # rows written after this snapshot was loaded are not in it yet
-            if self._cache_postings + len(rows) > CACHE_POSTINGS:
-                self._cache.clear()
-                self._cache_postings = 0
-            self._cache[str(term)] = (pos[ok], part[ok])
-            self._cache_postings += len(rows)
+            entry: tuple[np.ndarray | None, np.ndarray]
+            if len(rows) * DENSE_FRACTION > n_rec:
+                dense = np.zeros(n_rec, dtype=np.float32)
+                dense[pos[ok]] = part[ok]
+                entry, cost = (None, dense), n_rec
+            else:
+                entry, cost = (pos[ok].astype(np.int32), part[ok]), 2 * int(ok.sum())
+            while self._cache and self._cache_cost + cost > CACHE_VALUES:  # oldest first
+                old = next(iter(self._cache))
+                self._cache_cost -= self._cost.pop(old)
+                del self._cache[old]
+            self._cache[str(term)] = entry
+            self._cost[str(term)] = cost
+            self._cache_cost += cost
 
     def mask(self, keep: set[str]) -> np.ndarray:
         """0/1 weights over records whose id is in ``keep``."""
