@@ -35,6 +35,9 @@ from ingest.provinces import NATIONAL, find_mentions, level_of_body, province_of
 HEADER_CHARS = 3000
 # The signature block and recipients sit at the end: how much of the tail to read for them.
 TAIL_CHARS = 2000
+# An excerpt without motto or number is still a văn bản when its type line ("KẾT LUẬN") opens it.
+TYPE_LINE_CHARS = 600
+_TYPE_LINE = re.compile(r"^[ \t*_#]*([A-ZĐÀ-Ỹ][A-ZĐÀ-Ỹ ]{2,30})[ \t*_]*$", re.MULTILINE)
 # Longest legal-basis clause kept (a "Căn cứ" runs to its ";" — a safety bound for broken text).
 MAX_BASIS_CHARS = 700
 # A line is "upper case" (a header/title line) when this share of its letters are capitals.
@@ -340,9 +343,9 @@ def _clean(s: str) -> str:
 
 def _trim(text: str, s: int, e: int) -> tuple[int, int]:
     """Shrink a span to drop surrounding whitespace, pipes and trailing separators."""
-    while s < e and text[s] in " \t\n|":
+    while s < e and text[s] in " \t\n|*_":
         s += 1
-    while e > s and text[e - 1] in " \t\n|,;":
+    while e > s and text[e - 1] in " \t\n|,;*_":
         e -= 1
     return s, e
 
@@ -560,19 +563,24 @@ def _title_and_authority(
             if text[rest_s:e].strip():  # "KẾ HOẠCHĐÀO TẠO …" glued, or "QUYẾT ĐỊNH VỀ …"
                 summary_lines.append(_trim(text, rest_s, e))
             j = i + 1
+            prev_end = e
             while j < len(lines):
                 s2, e2 = lines[j]
-                l2 = text[s2:e2].strip()
+                l2 = text[s2:e2].strip().strip("*_ ")
+                if summary_lines and re.search(r"\n[ \t]*\n", text[prev_end:s2]):
+                    break  # a blank line ends the trích yếu
                 if not l2 or _SEPARATOR.match(l2):
+                    if summary_lines:
+                        break
                     j += 1
                     continue
-                if (
-                    not _is_upper(l2)
-                    or _AUTHORITY.match(l2)
-                    or re.match(r"Căn cứ|[IVX]{1,5}[.\-–]\s|\d{1,2}[.)]\s", l2)
-                ):
+                if _AUTHORITY.match(l2) or re.match(r"Căn cứ|[IVX]{1,5}[.\-–]\s|\d{1,2}[.)]\s", l2):
+                    break
+                # upper-case title lines, or a mixed-case trích yếu ("về kết quả …", continuing in lower case)
+                if not (_is_upper(l2) or l2[:1].islower() or re.match(r"(?:Về|V/v)\b", l2)):
                     break
                 summary_lines.append(_trim(text, s2, e2))
+                prev_end = e2
                 j += 1
             if summary_lines:
                 ss, se = summary_lines[0][0], summary_lines[-1][1]
@@ -673,14 +681,14 @@ def _signature(text: str, start_at: int) -> Signature | None:
         if m.start() >= start_at and text[m.start() : m.end()].strip()
     ]
     for i, (s, e) in enumerate(lines):
-        ln = text[s:e].strip()
+        ln = text[s:e].strip().strip("*_ ")
         if not (_SIGN_MARK.match(ln) and _is_upper(ln)) and not (_POSITION.match(ln) and _is_upper(ln)):
             continue
         authority: list[tuple[int, int]] = []
         position: tuple[int, int] | None = None
         j = i
         while j < len(lines):
-            lj = text[lines[j][0] : lines[j][1]].strip()
+            lj = text[lines[j][0] : lines[j][1]].strip().strip("*_ ")
             if _SIGN_MARK.match(lj) and _is_upper(lj):
                 authority.append(lines[j])
                 j += 1
@@ -693,7 +701,7 @@ def _signature(text: str, start_at: int) -> Signature | None:
         name: tuple[int, int] | None = None
         k = j
         while k < len(lines) and k <= j + 4:
-            lk = text[lines[k][0] : lines[k][1]].strip()
+            lk = text[lines[k][0] : lines[k][1]].strip().strip("*_ ")
             if _SEPARATOR.match(lk) or _SIGNED_NOTE.match(lk):
                 k += 1
                 continue
@@ -857,9 +865,13 @@ def parse(text: str) -> Anatomy:
     if pd and (a.motto or a.issuer or a.number):
         a.place = _span(text, pd.start(1), pd.end(1))
         a.date = Span(_iso(pd.group(3), pd.group(4), pd.group(5)), pd.start(2), pd.end(2))
-    if a.motto or a.number:
+    type_line = None if (a.motto or a.number) else _TYPE_LINE.search(text[:TYPE_LINE_CHARS])
+    if type_line and not _type_at(type_line.group(1)):
+        type_line = None
+    if a.motto or a.number or type_line:
         a.genre = "van_ban"
-        after = max(x.end for x in (a.motto, a.number, a.date, a.issuer) if x)
+        heads = [x.end for x in (a.motto, a.number, a.date, a.issuer) if x]
+        after = max(heads) if heads else (type_line.start(1) if type_line else 0)
         a.doc_type, a.summary, a.authority, header_end = _title_and_authority(text, after, limit)
         if a.doc_type is None and a.number:
             kind = type_of_symbol(a.number.value)
