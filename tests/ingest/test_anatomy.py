@@ -215,3 +215,20 @@ def test_user_corrections_go_to_the_sidecar_and_win(tmp_path: Path) -> None:
         with pytest.raises(MetaError) as e:
             validate_meta(bad)
         assert "/" in str(e.value)  # Vietnamese / English, naming the field or value
+
+
+def test_excerpt_opening_with_its_type_line() -> None:
+    """No motto, no number (a page that kept only the body): the type line still makes it a văn bản;
+    the trích yếu may be mixed case and runs to the blank line; "**" emphasis is no part of a name."""
+    text = (
+        "\n\nKẾT LUẬN\nCỦA BAN CHẤP HÀNH ĐẢNG BỘ HUYỆN\nvề công tác bồi dưỡng cán bộ cơ sở\nnăm 2022\n\n"
+        "Tại hội nghị ngày 10 tháng 3 năm 2023, Ban Chấp hành đã kết luận như sau:\n\n"
+        "1. Kết quả: mở 12 lớp bồi dưỡng cho 640 lượt cán bộ.\n\n"
+        "Nơi nhận:\n- Các chi bộ,\n- Lưu.\n\n**T/M BAN CHẤP HÀNH\nBÍ THƯ**\n\n\nLò Văn Quý"
+    )
+    a = parse(text)
+    assert a.genre == "van_ban" and a.type_value == "Kết luận"
+    assert a.summary and a.summary.value.endswith("về công tác bồi dưỡng cán bộ cơ sở năm 2022")
+    assert a.date is None  # the meeting date in the body is not the issue date
+    assert a.signer and _quote(text, a.signer) == "Lò Văn Quý"
+    assert a.signature and a.signature.position and _quote(text, a.signature.position) == "BÍ THƯ"
