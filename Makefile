@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-16)
 
-.PHONY: install sysdeps bench-formats index run test test-fast browser eval eval-llm bench lint serve eval-real-dev eval-genres bench-legal
+.PHONY: install sysdeps bench-formats index run test test-fast browser eval eval-llm bench lint serve eval-real-dev eval-genres screenshots bench-legal
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -87,3 +87,7 @@ bench-formats: install
 lint: install
 	$(BIN)/ruff check assistant ingest eval tests
 	$(BIN)/mypy assistant ingest eval
+
+# The app's screenshots in docs/ (README, docs/ui.md), taken by the browser tests themselves.
+screenshots: install browser
+	DTBD_SCREENSHOT_DIR=docs $(BIN)/python -m pytest -q tests/e2e/test_browser.py -m "not slow" -k "highlighted or marker or phone"

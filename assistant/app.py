@@ -70,6 +70,9 @@ SOURCES_CSS = """
 # into view (on a phone the sources sit below the chat). A new answer does not scroll the page.
 SOURCES_JS = """
 window.__dtbdTrigger = trigger;
+// On a phone the sources sit below the chat: bring the card's top into view; on a wide screen
+// scroll as little as possible (the panel has its own scroll bar).
+window.__dtbdBlock = () => (window.matchMedia('(max-width: 820px)').matches ? 'start' : 'nearest');
 if (!window.__dtbdCiteClicks) {
   window.__dtbdCiteClicks = true;
   document.addEventListener('click', (e) => {
@@ -82,7 +85,7 @@ if (!window.__dtbdCiteClicks) {
     if (Number.isNaN(n)) return;
     const card = document.getElementById('dtbd-cite-' + n);
     if (card && card.open) {  // already open: the panel will not change, so scroll now
-      card.scrollIntoView({block: 'start', behavior: 'instant'});
+      card.scrollIntoView({block: window.__dtbdBlock(), behavior: 'instant'});
       return;
     }
     window.__dtbdScroll = true;
@@ -93,7 +96,7 @@ watch('value', () => {
   if (!window.__dtbdScroll) return;
   window.__dtbdScroll = false;
   const open = element.querySelector('details[open]');
-  if (open) setTimeout(() => open.scrollIntoView({block: 'start', behavior: 'instant'}), 0);
+  if (open) setTimeout(() => open.scrollIntoView({block: window.__dtbdBlock(), behavior: 'instant'}), 0);
 });
 """
 
@@ -170,7 +173,14 @@ HEAD = (
 (() => {
   const S = window.__dtbdStrings;
   const re = /^(\\s*)(.*?)(\\s*)$/s;
-  const fix = (t) => { const m = re.exec(t); return m && m[2] in S ? m[1] + S[m[2]] + m[3] : null; };
+  // Gradio's progress line: "processing | 1.2s", "queue: 2/3 | 0.4s".
+  const RULES = [[/^(\\s*)processing(?=\\s*\\||\\s*$)/, '$1đang xử lý'], [/^(\\s*)queue:/, '$1hàng đợi:']];
+  const fix = (t) => {
+    const m = re.exec(t);
+    if (m && m[2] in S) return m[1] + S[m[2]] + m[3];
+    for (const [rx, to] of RULES) if (rx.test(t)) return t.replace(rx, to);
+    return null;
+  };
   const attrs = ['title', 'aria-label', 'placeholder'];
   const walk = (root) => {
     if (document.documentElement.lang !== 'vi') document.documentElement.lang = 'vi';
@@ -182,7 +192,7 @@ HEAD = (
   };
   const clean = (t) => String(t)
     .replace(/\\[\\\\\\[(\\d+)\\\\\\]\\]\\(#dtbd-cite-\\d+\\)/g, '[$1]')
-    .replace(/\\\\([\\\\`*_{}\\[\\]()#+!|~<>$.-])/g, '$1')
+    .replace(/\\\\([\\\\`*_{}\\[\\]()#+!|~<>$:@.-])/g, '$1')
     .replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#x27;/g, "'").replace(/&amp;/g, '&');
   window.__dtbdClean = clean;
   if (navigator.clipboard && navigator.clipboard.writeText) {
@@ -224,7 +234,7 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
         answer_state = gr.State(None)  # the Answer the sources panel shows (markers, feedback, export)
         questions_state = gr.State([])  # previous questions: the conversation memory
         answers_state = gr.State({})  # chat message index -> its Answer (per-message feedback)
-        saved = gr.BrowserState(None, storage_key="dtbd-conversation")
+        saved = gr.BrowserState(None, storage_key="dtbd-conversation", secret=h.browser_secret())
         gr.Markdown(
             "# Trợ lý ĐTBD\nHỏi đáp, soạn giải pháp và tìm hiểu về đào tạo, bồi dưỡng cán bộ từ kho "
             "tài liệu. Mọi số liệu đều kèm trích dẫn [n] — bấm vào số để xem đoạn văn gốc.",
@@ -511,7 +521,8 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
             status,
             details,
         ]
-        new_chat.click(h.reset, None, reset_outputs, cancels=running_events, api_name="new_chat")
+        # Private: it resets this browser tab's state; an API client starts afresh by sending chat=[].
+        new_chat.click(h.reset, None, reset_outputs, cancels=running_events, api_visibility="private")
         chatbot.clear(h.reset, None, reset_outputs, cancels=running_events, api_visibility="private")
 
         lib_filters: list[Any] = [lib_text, lib_province, lib_sort]
@@ -526,7 +537,7 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
             concurrency_limit=1,
         )
         for comp in lib_filters:
-            comp.change(h.library, lib_filters, [doc_table], api_visibility="private")
+            comp.change(h.library, lib_filters, [doc_table], api_visibility="private", show_progress="hidden")
         ingest_btn.click(
             h.ingest,
             [upload],
@@ -542,8 +553,14 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
             api_name="delete_upload",
             concurrency_limit=1,
         )
-        demo.load(h.refreshed, lib_filters, lib_outputs, api_visibility="private")
-        demo.load(h.restore_conversation, [saved], [chatbot, questions_state], api_visibility="private")
+        demo.load(h.refreshed, lib_filters, lib_outputs, api_visibility="private", show_progress="hidden")
+        demo.load(
+            h.restore_conversation,
+            [saved],
+            [chatbot, questions_state],
+            api_visibility="private",
+            show_progress="hidden",
+        )
     return demo
 
 

@@ -11,8 +11,10 @@ dropped. Uploads, deletes and metadata go through :mod:`ingest.uploads`; renderi
 from __future__ import annotations
 
 import json
+import os
 import queue
 import re
+import secrets
 import threading
 import time
 from collections.abc import Iterator
@@ -428,6 +430,21 @@ class Handlers:
             return None
         safe = re.sub(r"[^\w.-]", "_", user)[:80] or "_"
         return Path(self.settings.conversations_dir) / f"{safe}.json"
+
+    def browser_secret(self) -> str:
+        """The key the browser-side conversation is encrypted with, kept across server restarts."""
+        path = Path(self.settings.conversations_dir) / ".browser-secret"
+        try:
+            return path.read_text(encoding="ascii").strip()
+        except OSError:
+            pass
+        path.parent.mkdir(parents=True, exist_ok=True)
+        secret = secrets.token_hex(32)
+        tmp = path.with_name(f".browser-secret.{os.getpid()}")
+        tmp.write_text(secret, encoding="ascii")
+        tmp.chmod(0o600)
+        tmp.replace(path)
+        return path.read_text(encoding="ascii").strip()
 
     def save_conversation(
         self, chat: list[Any] | None, previous: list[str] | None, request: gr.Request | None = None

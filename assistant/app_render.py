@@ -31,8 +31,10 @@ _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 # A citation marker "[n]" that Markdown could not read as a link or a link definition.
 _BARE_MARKER = re.compile(r"\[(\d{1,2})\](?![(\[:])")
 # Markdown's active characters (CommonMark §2.4: any ASCII punctuation may be backslash-escaped).
-# "-" and "." are left alone so the drafts' "- " bullets and "1." lists still render as lists.
-_MD_ACTIVE = re.compile(r"([\\`*_{}\[\]()#+!|~<>$])")
+# "-" and "." are left alone so the drafts' "- " bullets and "1." lists still render as lists;
+# ":" and "@" are escaped so no URL or e-mail address in a document becomes a link (GFM autolinks).
+_MD_ACTIVE = re.compile(r"([\\`*_{}\[\]()#+!|~<>$:@])")
+_WWW = re.compile(r"(?i)\b(www)\.")
 _MD_LINK_MARKER = re.compile(r"\[\\\[(\d{1,2})\\\]\]\(#dtbd-cite-\d{1,2}\)")
 SNIPPET_CHARS = 160  # how much of a passage a collapsed source card shows in its summary line
 
@@ -92,7 +94,8 @@ def esc(text: Any) -> str:
 
 def md_text(text: str) -> str:
     """Document text made inert for a Markdown bubble: HTML escaped, Markdown syntax escaped."""
-    return _MD_ACTIVE.sub(r"\\\1", html.escape(text, quote=False))
+    escaped = _MD_ACTIVE.sub(r"\\\1", html.escape(text, quote=False))
+    return _WWW.sub(r"\1\\.", escaped)  # "www.x.vn" would be autolinked too
 
 
 def _xml_safe(text: str) -> str:
@@ -125,7 +128,7 @@ def partial_markdown(text: str) -> str:
 def plain_from_markdown(text: str) -> str:
     """What a copy button should put on the clipboard for a bubble: no link syntax, no escapes."""
     text = _MD_LINK_MARKER.sub(r"[\1]", text)
-    text = re.sub(r"\\([\\`*_{}\[\]()#+!|~<>$.-])", r"\1", text)
+    text = re.sub(r"\\([\\`*_{}\[\]()#+!|~<>$:@.-])", r"\1", text)
     return html.unescape(text)
 
 

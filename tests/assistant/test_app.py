@@ -293,7 +293,6 @@ def test_api_endpoints_have_readable_names(app_url: str) -> None:
         "/show_source",
         "/feedback_good",
         "/feedback_bad",
-        "/new_chat",
         "/ingest",
         "/refresh_documents",
         "/delete_upload",
@@ -361,15 +360,6 @@ def test_library_filters_and_sorts(app_url: str) -> None:
     assert [row[1] for row in table["data"]] == ["Hải Dương"]
     table, *_ = client.predict("", "Nghệ An", "Tiêu đề", api_name="/refresh_documents")
     assert [row[1] for row in table["data"]] == ["Nghệ An"]
-
-
-def test_a_new_conversation_clears_everything(app_url: str) -> None:
-    client = _client(app_url)
-    _ask(client, QUESTION)
-    chat, sources, markers, copy, download, status, details = client.predict(api_name="/new_chat")
-    assert chat == [] and copy == "" and status == "" and details == ""
-    assert "Chưa có trích dẫn" in sources and markers["choices"] == []
-    assert download["interactive"] is False
 
 
 def test_ingest_accepts_only_files_this_client_uploaded(
