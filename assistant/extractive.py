@@ -426,6 +426,24 @@ def _is_label_number(fig: Figure, sentence: str) -> bool:
     return fig.kind == "number" and bool(_LABEL_NOUN.search(sentence[max(0, fig.start - 12) : fig.start]))
 
 
+# A date in words, as legal texts fix a start ("có hiệu lực kể từ ngày ký", "từ ngày ban hành").
+_WORD_DATE = re.compile(r"(?<!\w)(?:kể\s+)?từ\s+ngày\s+(ký|ban\s+hành)(?!\s*kết)(?!\w)", re.I)
+
+
+def _word_date_figures(sentence: str) -> list[Figure]:
+    """Dates written in words answer "khi nào" as a date does (they carry no number to ground)."""
+    return [
+        Figure(
+            raw=m.group(0),
+            value="ngày " + " ".join(m.group(1).lower().split()),
+            kind="date",
+            start=m.start(),
+            end=m.end(),
+        )
+        for m in _WORD_DATE.finditer(sentence)
+    ]
+
+
 def figure_candidates(
     query: Query, passages: list[Passage], scorer: Scorer, leads: dict[str, str] | None = None
 ) -> list[Extract]:
@@ -451,12 +469,16 @@ def figure_candidates(
     for rank, p in enumerate(passages):
         # a passage's first sentence is its topic: a report's paragraph lead, a news page's sapo
         lead = next(iter(sentence_spans(p.text, 0, len(p.text))), (0, 0))
-        doc_head = tokens(f"{p.title} {p.province} {p.section} {leads.get(p.doc_id, '')}")
-        header = doc_head | tokens(p.text[lead[0] : lead[1]])
+        # (a figure's topic only: a sentence answering a who/where/general question must say it itself)
+        doc_lead = leads.get(p.doc_id, "") if wanted else ""
+        doc_head = tokens(f"{p.title} {p.province} {p.section} {doc_lead}")
+        header = doc_head | (tokens(p.text[lead[0] : lead[1]]) if wanted else set())
         passage_cov = scorer.coverage(tokens(p.text) | header)
         prior = 0.25 / (1 + rank)
         prev_toks: set[str] = set()
-        for s, e in clean_sentence_spans(p.text):  # documents are data: instructions and their payload skipped
+        for s, e in clean_sentence_spans(
+            p.text
+        ):  # documents are data: instructions and their payload skipped
             sentence = p.text[s:e]
             if is_instruction(sentence):  # documents are data, never orders
                 continue
@@ -478,6 +500,8 @@ def figure_candidates(
             all_figs = extract_figures(sentence)
             if query.kind == "docnum":
                 all_figs = sorted(all_figs + _docnum_figures(sentence), key=lambda f: f.start)
+            if query.kind == "date":
+                all_figs = sorted(all_figs + _word_date_figures(sentence), key=lambda f: f.start)
             figs = [f for f in all_figs if f.kind in wanted]
             figs = [f for f in figs if not _is_year_like(f, sentence, f.start) or query.kind == "year"]
             figs = [f for f in figs if not _is_label_number(f, sentence)]

@@ -21,8 +21,8 @@ Conventions (decisions, applied identically to answers and passages):
   ("tỉ" -> "tỷ", "ngàn" -> "nghìn").  "đồng chí" is never money.
 * Dates are ISO: "10-2-2017", "10/02/2017", "ngày 10 tháng 2 năm 2017" -> "2017-02-10";
   month-year ("tháng 4-2017", "tháng 4 năm 2017") -> "2017-04"; a day and month without a year after
-  "ngày" or a time of day ("Ngày 4-5", "Chiều 13/8") -> "--05-04" (ISO 8601's year-less form); a
-  date in words ("từ ngày ký", "kể từ ngày ban hành") -> "ngày ký" / "ngày ban hành".
+  "ngày" or a time of day ("Ngày 4-5", "Chiều 13/8") -> "--05-04" (ISO 8601's year-less form). A date in words ("kể từ
+  ngày ký") holds no figure: ``assistant.extractive`` offers it as an answer to "khi nào".
 * Document numbers ("52-KH/BTCTW", "1659/QĐ-TTg", "101/2017/NĐ-CP") are NFC, upper-cased, without
   spaces; Đ stays Đ (so "QD" and "QĐ" differ, on purpose).
 
@@ -155,10 +155,6 @@ _DAY_MONTH_RE = re.compile(
     rf"(\d{{1,2}})[-/.](\d{{1,2}})(?![\d]|[-/.,]\d)",
     re.IGNORECASE,
 )
-# A date in words, as legal texts fix a start ("có hiệu lực từ ngày ký", "kể từ ngày ban hành").
-_WORD_ONLY_DATE_RE = re.compile(
-    rf"(?<!\w)(?:kể{_SP}+)?từ{_SP}+ngày{_SP}+(ký|ban{_SP}+hành)(?!{_SP}*kết)(?!\w)", re.IGNORECASE
-)
 _YEAR_RANGE_RE = re.compile(
     _BEFORE + rf"((?:19|20)\d{{2}}){_SP}*[-–—]{_SP}*((?:19|20)\d{{2}})(?![\d]|[.,]\d)"
 )
@@ -279,9 +275,6 @@ def extract_figures(text: str) -> list[Figure]:
         d, mo = int(m.group(1)), int(m.group(2))
         if _valid_date(d, mo, 2000) and free(m.start(1), m.end(2)):
             take(m.start(1), m.end(2), f"--{mo:02d}-{d:02d}", "date")
-    for m in _WORD_ONLY_DATE_RE.finditer(norm):
-        if free(m.start(), m.end()):
-            take(m.start(), m.end(), "ngày " + " ".join(m.group(1).lower().split()), "date")
     for m in _YEAR_RANGE_RE.finditer(norm):
         a, b = int(m.group(1)), int(m.group(2))
         if a < b and free(m.start(), m.end()):

@@ -17,7 +17,7 @@ from assistant.document_facts import answer_fact, intent_of
 from assistant.extractive import MIN_COVERAGE, Extract, Scorer, eligible, period_covers, tokens
 from assistant.generation import Requirements, generate
 from assistant.modes import learn
-from assistant.phrasing import conflict_answer, extractive_answer, sentence
+from assistant.phrasing import conflict_answer, extractive_answer, sentence, subject
 from assistant.retrieval import Scope
 from assistant.types import Answer, Citation, Passage
 from assistant.understanding import PROVINCE_FIGURE_KINDS, Query
@@ -281,6 +281,6 @@ def signer(ctx: Context, q: Query, scope: Scope) -> Answer | None:
         who = f"đồng chí {name}" if name.istitle() else name
         verb = "ký" if _SIGN.search(q.text) and re.search(r"T/M|TM\.|KT\.", p.text) else "là tác giả"
         role_txt = f" ({role})" if role else ""
-        text = f"{p.province or p.title}: {who}{role_txt} {verb} [1]."
+        text = f"{subject(p)}: {who}{role_txt} {verb} [1]."
         return Answer(answer=text, refused=False, mode="qa", citations=[cit], path="extractive")
     return None

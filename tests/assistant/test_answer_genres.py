@@ -101,6 +101,12 @@ def test_day_month_date_without_year_is_a_date(bot: object) -> None:
     assert not ans.refused and "4-9" in ans.answer, ans.answer
 
 
+def test_date_in_words_answers_when(bot: object) -> None:
+    ans = _ask(bot, "Hướng dẫn cử viên chức đi đào tạo sau đại học có hiệu lực khi nào?")
+    assert not ans.refused and "từ ngày ký" in ans.answer, ans.answer
+    assert ans.citations[0].source == BNV
+
+
 # -- period ----------------------------------------------------------------------------------------
 
 
