@@ -37,7 +37,9 @@ _KINDS = {
     "date": {"date"},
     "year": {"year_range", "number"},
     "docnum": {"docnum"},
+    "duration": {"number"},  # a number followed by its unit of time ("6 tháng", "30 ngày")
 }
+_TIME_UNIT = re.compile(r"\s*(?:ngày|tuần|tháng|năm|buổi|giờ)(?!\w)", re.I)
 
 
 def _grams(bare: str) -> set[str]:
@@ -505,6 +507,8 @@ def figure_candidates(
             figs = [f for f in all_figs if f.kind in wanted]
             figs = [f for f in figs if not _is_year_like(f, sentence, f.start) or query.kind == "year"]
             figs = [f for f in figs if not _is_label_number(f, sentence)]
+            if query.kind == "duration":
+                figs = [f for f in figs if _TIME_UNIT.match(sentence, f.end)]
             if query.kind == "year":
                 figs = [f for f in figs if f.kind == "year_range" or re.fullmatch(r"(19|20)\d{2}", f.raw)]
             same_kind = query.kind in ("percent", "money")

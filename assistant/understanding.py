@@ -51,6 +51,7 @@ _FRAMING_PHRASES = (
     "tổng cộng",
     "tổng số",
     "được bao nhiêu",
+    "bao lâu",
 )
 _STOP_PHRASES = re.compile(r"\b(" + "|".join(strip_accents(p) for p in _FRAMING_PHRASES) + r")\b")
 _STOP_PHRASES_ACCENTED = re.compile(
@@ -72,6 +73,7 @@ _DATE = re.compile(
     r"\b(ngay nao|khi nao|bao gio|thoi gian nao|ngay bao nhieu|thang nao|ngay thang|ban hanh ngay|ngay may"
     r"|thang may|dang ngay|vao ngay)\b"
 )
+_DURATION = re.compile(r"\b(bao lau|trong bao lau|keo dai bao lau|mat bao lau|may thang|may tuan|may ngay)\b")
 _YEARQ = re.compile(r"\b(nam nao|nam bao nhieu|giai doan nao)\b")
 _DOCNUM = re.compile(
     r"\b(so hieu|van ban nao|ke hoach nao|quyet dinh nao|nghi quyet nao|quy dinh nao|ket luan nao|theo .* so may|so may|can cu)\b"
@@ -98,7 +100,7 @@ class Query:
     search_text: str  # text + abbreviation expansions, for retrieval
     provinces: list[str] = field(default_factory=list)
     years: list[tuple[int, int]] = field(default_factory=list)
-    kind: str = "general"  # count | percent | money | date | year | docnum | who | where | general
+    kind: str = "general"  # count | percent | money | date | year | duration | docnum | who | where | general
     terms: list[str] = field(default_factory=list)  # content tokens (accent-free) that must be matched
     targets: list[str] = field(default_factory=list)  # the counted noun: "bao nhiêu học viên" → "hoc_vien"
     abbreviations: dict[str, str] = field(default_factory=dict)
@@ -141,6 +143,8 @@ def detect_kind(text: str) -> str:
         return "percent"
     if _MONEY.search(key) and _COUNT.search(key):
         return "money"
+    if _DURATION.search(key):
+        return "duration"
     if _YEARQ.search(key):
         return "year"
     if _COUNT.search(key) or re.search(r"\bso sanh\b", key):

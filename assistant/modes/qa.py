@@ -94,18 +94,25 @@ def _own(p: Passage, scope: Scope) -> bool:
     return not scope.also
 
 
-def _may_stand_in(q: Query, p: Passage, scope: Scope) -> bool:
-    """May a national or province-less passage answer a question that names a province?
+def _may_stand_in(q: Query, c: Extract, scope: Scope) -> bool:
+    """May a span of a national or province-less document answer a question naming a province?
 
-    The law applies everywhere, so it answers general questions; a province's statistic comes
-    only from that province's documents, or from a document filed under no province whose
-    passage names no other province (and names this one, when the corpus has none of its own)."""
+    The law applies everywhere, so it answers general questions. A province's statistic comes
+    from that province's documents; from another document only when the figure's own sentence
+    names the province asked and no other ("Trường … thành phố Hà Nội bế giảng 05 lớp …" in a
+    national bulletin), or when the document is filed under no province, names none, and the
+    province asked has documents of its own (a document nobody tagged, answering what they lack)."""
     if not q.provinces or q.kind not in PROVINCE_FIGURE_KINDS:
         return True
+    p = c.passage
+    sentence = p.text[c.sentence[0] - p.start : c.sentence[1] - p.start]
+    asked = set(q.provinces) | set(scope.provinces or [])
+    in_sentence = set(find_provinces(sentence))
+    if in_sentence:
+        return in_sentence <= asked
     if p.province != "":
         return False
-    named = set(find_provinces(f"{p.title}\n{p.text}"))
-    return named <= set(q.provinces) and (bool(named) or bool(scope.provinces))
+    return not find_provinces(f"{p.title}\n{p.text}") and bool(scope.provinces)
 
 
 def pick(
@@ -118,11 +125,13 @@ def pick(
     one asked is no answer to it ("Năm 2030 … bao nhiêu?" is not answered with 2012–2020's count).
     """
     own = [p for p in passages if _own(p, scope)]
-    other = [p for p in passages if not _own(p, scope) and _may_stand_in(q, p, scope)]
+    other = [p for p in passages if not _own(p, scope)]
     leads = doc_leads(ctx, passages)
     rejected: Extract | None = None
     for group in (own, other):
         for c in eligible(q, group, ctx.idf, min_coverage, leads):
+            if group is other and not _may_stand_in(q, c, scope):
+                continue
             if q.kind in PERIOD_KINDS and period_covers(q, c) is False:
                 rejected = rejected or c
                 continue

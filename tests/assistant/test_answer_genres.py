@@ -176,6 +176,11 @@ def test_document_without_province_is_answered_and_says_so(bot: object) -> None:
     assert "tài liệu không nêu tỉnh" in ans.answer
 
 
+def test_how_long_is_answered_with_a_duration(bot: object) -> None:
+    ans = _ask(bot, "Lớp bồi dưỡng nghiệp vụ công tác văn phòng cấp ủy kéo dài bao lâu?")
+    assert not ans.refused and "7 ngày" in ans.answer, ans.answer
+
+
 # -- two documents that disagree -------------------------------------------------------------------
 
 

@@ -66,3 +66,22 @@ def test_follow_up_is_resolved_against_the_previous_question() -> None:
     assert q.text == "Nghệ An đào tạo bao nhiêu tiến sĩ?"
     assert q.provinces == ["Nghệ An"] and q.targets == ["tiến_sĩ"]
     assert not is_followup("Lào Cai giai đoạn 2010-2015 chi bao nhiêu kinh phí?")
+
+
+def test_how_long_asks_for_a_duration() -> None:
+    for question in (
+        "Khóa trung cấp lý luận chính trị K52A học trong thời gian bao lâu?",
+        "Lớp bồi dưỡng kéo dài bao lâu?",
+        "lop so cap hoc may thang",
+    ):
+        q = understand(question)
+        assert q.kind == "duration", question
+        assert not any(t.startswith("lâu") or t.startswith("lau") for t in q.terms), q.terms
+    assert understand("Lễ khai giảng diễn ra ngày nào?").kind == "date"
+
+
+def test_province_figure_kinds_are_statistics() -> None:
+    from assistant.understanding import PROVINCE_FIGURE_KINDS
+
+    assert understand("Hòa Bình có bao nhiêu học viên?").kind in PROVINCE_FIGURE_KINDS
+    assert understand("Viên chức ở Hòa Bình có được cử đi học không?").kind not in PROVINCE_FIGURE_KINDS
