@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 LEXICAL_DIR = "lexical"
 MANIFEST = "manifest.json"
 DB_NAME = "lexical.sqlite3"
-FORMAT = "dtbd-lexical-sqlite/1"  # a folder in any other format is rebuilt from Chroma
+FORMAT = "dtbd-lexical-sqlite/2"  # a folder in any other format is rebuilt from Chroma
 LOCK_FILE = ".ingest.lock"
 BM25_K1 = 1.5  # bm25s's defaults (Lucene BM25): the scores the eval and retrieval_compare measured
 BM25_B = 0.75
@@ -55,7 +55,9 @@ CACHE_VALUES = (
     64_000_000  # 4-byte values a reader keeps decoded (256 MB): a 100k-chunk library's common terms
 )
 DENSE_FRACTION = 8  # a term in more than 1/8 of the chunks is cached as a dense row (one vector add)
-BUILD_BATCH = 10_000  # chunks per transaction when rebuilding from Chroma (bounds memory)
+BUILD_BATCH = 10_000
+SEGMENT_POSTINGS = 4096  # a term's last segment grows up to this, then a new one starts
+COMPACT_FRACTION = 0.2  # removed rows' postings are dropped once they are this share of all  # chunks per transaction when rebuilding from Chroma (bounds memory)
 PROBE_TEXT = "Kết quả đào tạo, bồi dưỡng cán bộ, công chức cấp xã giai đoạn 2021 - 2025."
 PROBE_KEY = "embed_probe"
 PROBE_MIN_COSINE = 0.98  # one model on two engines/machines differs by rounding; another model is far off
@@ -391,10 +393,21 @@ CREATE TABLE IF NOT EXISTS chunks(
 );
 CREATE INDEX IF NOT EXISTS chunks_pending ON chunks(pending);
 CREATE TABLE IF NOT EXISTS postings(
-    term TEXT PRIMARY KEY, rows BLOB NOT NULL, tfs BLOB NOT NULL, dls BLOB NOT NULL, crc INTEGER NOT NULL
+    term TEXT NOT NULL, seg INTEGER NOT NULL,
+    rows BLOB NOT NULL, tfs BLOB NOT NULL, dls BLOB NOT NULL, crc INTEGER NOT NULL,
+    PRIMARY KEY (term, seg)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS dead(row INTEGER PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS dirty(term TEXT PRIMARY KEY) WITHOUT ROWID;
 """
-_META_ZERO = {"n": "0", "sum_dl": "0", "n_postings": "0", "digest": "0" * 32, "pending": "0"}
+_META_ZERO = {
+    "n": "0",
+    "sum_dl": "0",
+    "n_postings": "0",
+    "dead_postings": "0",
+    "digest": "0" * 32,
+    "pending": "0",
+}
 
 
 def _connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
@@ -596,7 +609,7 @@ class LexicalStore:
             else:
                 self._xor_digest(f"{cid}:{version}")
             n += 1
-        _merge_postings(cur, adds, {})
+        _append_postings(cur, adds)
         return n
 
     def _confirm(self, cur: sqlite3.Cursor, ids: list[str]) -> None:
@@ -614,20 +627,52 @@ class LexicalStore:
             "SELECT row, chunk_id, version, index_text, dl, nterms, pending FROM chunks WHERE chunk_id IN ({})",
             ids,
         )
-        removes: dict[str, set[int]] = {}
+        dirty: set[str] = set()
         for row, cid, version, index_text, dl, nterms, pending in rows:
-            for term in _term_counts(index_text):
-                removes.setdefault(term, set()).add(int(row))
+            dirty.update(_term_counts(index_text))
             cur.execute("DELETE FROM chunks WHERE row = ?", (row,))
+            cur.execute("INSERT OR IGNORE INTO dead(row) VALUES (?)", (row,))
             self._bump("n", -1)
             self._bump("sum_dl", -int(dl))
             self._bump("n_postings", -int(nterms))
+            self._bump("dead_postings", int(nterms))
             if pending:
                 self._bump("pending", -1)
             else:
                 self._xor_digest(f"{cid}:{version}")
-        _merge_postings(cur, {}, removes)
+        # Posting lists are not rewritten: a removed row no longer has a record, so readers skip
+        # it; ``compact`` drops such postings later, for the terms marked here.
+        cur.executemany("INSERT OR IGNORE INTO dirty(term) VALUES (?)", [(t,) for t in sorted(dirty)])
         return len(rows)
+
+    def compact(self, force: bool = False) -> bool:
+        """Drop removed rows' postings and merge each touched term's segments into one, once
+        they are over ``COMPACT_FRACTION`` of all postings (or ``force``). Returns whether it ran."""
+        live, dead = int(self.meta["n_postings"]), int(self.meta["dead_postings"])
+        if not dead or (not force and dead <= COMPACT_FRACTION * (live + dead)):
+            return False
+        with self._txn() as cur:
+            gone = np.fromiter((r for (r,) in cur.execute("SELECT row FROM dead")), dtype=_I32)
+            terms = [t for (t,) in cur.execute("SELECT term FROM dirty")]
+            for i in range(0, len(terms), SQL_PARAMS):
+                part = terms[i : i + SQL_PARAMS]
+                segs: dict[str, list[tuple[bytes, bytes, bytes]]] = {}
+                for t, r, f, d in _select_in(
+                    cur, "SELECT term, rows, tfs, dls FROM postings WHERE term IN ({})", part
+                ):
+                    segs.setdefault(t, []).append((r, f, d))
+                _select_in(cur, "DELETE FROM postings WHERE term IN ({})", part)
+                for t, blobs in segs.items():
+                    rows, tfs, dls = (
+                        np.concatenate([np.frombuffer(b[j], dtype=_I32) for b in blobs]) for j in range(3)
+                    )
+                    keep = ~np.isin(rows, gone)
+                    if keep.any():
+                        _put_segment(cur, t, 0, rows[keep], tfs[keep], dls[keep])
+            cur.execute("DELETE FROM dead")
+            cur.execute("DELETE FROM dirty")
+            self.meta["dead_postings"] = "0"
+        return True
 
 
 def _select_in(cur: sqlite3.Cursor, sql: str, values: list[str]) -> list[tuple[Any, ...]]:
@@ -638,33 +683,40 @@ def _select_in(cur: sqlite3.Cursor, sql: str, values: list[str]) -> list[tuple[A
     return out
 
 
-def _merge_postings(
-    cur: sqlite3.Cursor, adds: dict[str, list[tuple[int, int, int]]], removes: dict[str, set[int]]
+def _put_segment(
+    cur: sqlite3.Cursor, term: str, seg: int, rows: np.ndarray, tfs: np.ndarray, dls: np.ndarray
 ) -> None:
-    """Rewrite the posting lists of the touched terms only (that is what makes a change cheap)."""
-    terms = sorted(set(adds) | set(removes))
-    old = {
-        t: (r, f, d)
-        for t, r, f, d in _select_in(
-            cur, "SELECT term, rows, tfs, dls FROM postings WHERE term IN ({})", terms
-        )
-    }
+    blobs = (_blob(rows), _blob(tfs), _blob(dls))
+    cur.execute(
+        "INSERT OR REPLACE INTO postings(term, seg, rows, tfs, dls, crc) VALUES (?, ?, ?, ?, ?, ?)",
+        (term, seg, *blobs, zlib.crc32(b"".join(blobs))),
+    )
+
+
+def _append_postings(cur: sqlite3.Cursor, adds: dict[str, list[tuple[int, int, int]]]) -> None:
+    """Append new postings to each term's last segment while it is small, else start a new one:
+    a change never rewrites a common term's long list (that is what keeps it cheap at 100k)."""
+    terms = sorted(adds)
+    tails: dict[str, tuple[int, int]] = {}
+    for t, seg, nbytes in _select_in(
+        cur, "SELECT term, seg, length(rows) FROM postings WHERE term IN ({})", terms
+    ):
+        if t not in tails or seg > tails[t][0]:
+            tails[t] = (int(seg), int(nbytes) // _I32.itemsize)
     for term in terms:
-        rows, tfs, dls = (np.frombuffer(b, dtype=_I32) for b in old.get(term, (b"", b"", b"")))
-        if term in removes:
-            keep = ~np.isin(rows, np.fromiter(removes[term], dtype=_I32))
-            rows, tfs, dls = rows[keep], tfs[keep], dls[keep]
-        if term in adds:
-            new = np.asarray(adds[term], dtype=_I32).reshape(-1, 3)
-            rows, tfs, dls = (np.concatenate([a, new[:, j]]) for j, a in enumerate((rows, tfs, dls)))
-        if not len(rows):
-            cur.execute("DELETE FROM postings WHERE term = ?", (term,))
-            continue
-        blobs = (_blob(rows), _blob(tfs), _blob(dls))
-        cur.execute(
-            "INSERT OR REPLACE INTO postings(term, rows, tfs, dls, crc) VALUES (?, ?, ?, ?, ?)",
-            (term, *blobs, zlib.crc32(b"".join(blobs))),
-        )
+        new = np.asarray(adds[term], dtype=_I32).reshape(-1, 3)
+        rows, tfs, dls = new[:, 0], new[:, 1], new[:, 2]
+        seg, size = tails.get(term, (-1, SEGMENT_POSTINGS))
+        if size < SEGMENT_POSTINGS:
+            r, f, d = cur.execute(
+                "SELECT rows, tfs, dls FROM postings WHERE term = ? AND seg = ?", (term, seg)
+            ).fetchone()
+            rows, tfs, dls = (
+                np.concatenate([np.frombuffer(b, dtype=_I32), a]) for b, a in ((r, rows), (f, tfs), (d, dls))
+            )
+        else:
+            seg += 1
+        _put_segment(cur, term, seg, rows, tfs, dls)
 
 
 def _create_empty(lex_dir: Path, collection: str) -> None:
@@ -713,6 +765,7 @@ class LexicalIndex:
         self._cost: dict[str, int] = {}
         self._cache_cost = 0
         self._cache_generation = ""
+        self._avgdl = 0.0
 
     # -- building ---------------------------------------------------------------------
     @classmethod
@@ -775,7 +828,12 @@ class LexicalIndex:
                     raise LexicalIndexCorrupt(f"danh sách từ hỏng / corrupt posting list in {path}")
                 got_postings += len(rows_b) // _I32.itemsize
             counts = (len(idx.records), sum_dl, n_postings, got_postings)
-            expected = (int(meta["n"]), int(meta["sum_dl"]), int(meta["n_postings"]), int(meta["n_postings"]))
+            expected = (
+                int(meta["n"]),
+                int(meta["sum_dl"]),
+                int(meta["n_postings"]),
+                int(meta["n_postings"]) + int(meta["dead_postings"]),
+            )
             if counts != expected:
                 raise LexicalIndexCorrupt(f"bộ đếm không khớp / lexical counters do not match: {path}")
         except LexicalIndexCorrupt:
@@ -788,6 +846,7 @@ class LexicalIndex:
         idx._pos = np.full(max_row + 1, -1, dtype=np.int64)
         idx._pos[np.asarray(rows, dtype=np.int64)] = np.arange(len(rows), dtype=np.int64)
         idx.by_id = {r.chunk_id: i for i, r in enumerate(idx.records)}
+        idx._avgdl = sum_dl / len(idx.records) if idx.records else 0.0
         idx.ids_digest = str(meta["digest"])
         idx.generation = str(meta.get("generation", ""))
         return idx
@@ -819,7 +878,7 @@ class LexicalIndex:
                     "SELECT term, rows, tfs, dls FROM postings WHERE term IN ({})",
                     sorted(missing),
                 )
-                self._cache_terms(fetched, int(meta["n"]), int(meta["sum_dl"]))
+                self._cache_terms(fetched)
             parts = [(self._cache[t], qcounts[t]) for t in qcounts if t in self._cache]
         if not parts:
             return []
@@ -836,29 +895,38 @@ class LexicalIndex:
         top = top[np.lexsort((top, -scores[top]))]
         return [(self.records[int(i)].chunk_id, float(scores[i])) for i in top if scores[i] > 0]
 
-    def _cache_terms(self, fetched: list[tuple[Any, ...]], n_docs: int, sum_dl: int) -> None:
+    def _cache_terms(self, fetched: list[tuple[Any, ...]]) -> None:
         """Each term's BM25 contribution per record position, kept until the index changes (the
         common terms of a library come back in almost every question). A term in more than
-        ``1/DENSE_FRACTION`` of the records is kept as a dense row (one vector add per query)."""
-        if not n_docs:
-            return
-        avgdl = sum_dl / n_docs
+        ``1/DENSE_FRACTION`` of the records is kept as a dense row (one vector add per query).
+
+        The statistics (chunks, mean length, document frequency) are this snapshot's records':
+        exactly what a fresh build over them gives (bm25s's Lucene BM25).
+        """
         n_rec = len(self.records)
+        segs: dict[str, list[tuple[bytes, bytes, bytes]]] = {}
         for term, rows_b, tfs_b, dls_b in fetched:
-            rows = np.frombuffer(rows_b, dtype=_I32)
-            tf = np.frombuffer(tfs_b, dtype=_I32).astype(np.float64)
-            dl = np.frombuffer(dls_b, dtype=_I32).astype(np.float64)
-            idf = math.log(1.0 + (n_docs - len(rows) + 0.5) / (len(rows) + 0.5))
-            part = (idf * tf / (BM25_K1 * ((1 - BM25_B) + BM25_B * dl / avgdl) + tf)).astype(np.float32)
+            segs.setdefault(str(term), []).append((rows_b, tfs_b, dls_b))
+        for term, blobs in segs.items():
+            rows, tf_i, dl_i = (
+                np.concatenate([np.frombuffer(b[j], dtype=_I32) for b in blobs]) for j in range(3)
+            )
             pos = np.where(rows < len(self._pos), self._pos[np.minimum(rows, len(self._pos) - 1)], -1)
-            ok = pos >= 0  # rows written after this snapshot was loaded are not in it yet
+            ok = pos >= 0  # removed rows, and rows written after this snapshot, are not in it
+            df = int(ok.sum())
+            if not df:
+                continue
+            tf, dl = tf_i[ok].astype(np.float64), dl_i[ok].astype(np.float64)
+            idf = math.log(1.0 + (n_rec - df + 0.5) / (df + 0.5))
+            part = (idf * tf / (BM25_K1 * ((1 - BM25_B) + BM25_B * dl / self._avgdl) + tf)).astype(np.float32)
+            pos = pos[ok]
             entry: tuple[np.ndarray | None, np.ndarray]
-            if len(rows) * DENSE_FRACTION > n_rec:
+            if df * DENSE_FRACTION > n_rec:
                 dense = np.zeros(n_rec, dtype=np.float32)
-                dense[pos[ok]] = part[ok]
+                dense[pos] = part
                 entry, cost = (None, dense), n_rec
             else:
-                entry, cost = (pos[ok].astype(np.int32), part[ok]), 2 * int(ok.sum())
+                entry, cost = (pos.astype(np.int32), part), 2 * df
             while self._cache and self._cache_cost + cost > CACHE_VALUES:  # oldest first
                 old = next(iter(self._cache))
                 self._cache_cost -= self._cost.pop(old)

@@ -155,6 +155,7 @@ def run_ingest(
                         _write(settings, st.source, store.remove, st.ids)
                         report.docs_removed += 1
                         report.chunks_removed += len(st.ids)
+            _write(settings, "compact", store.compact)
             report.chunks_total = vectors.count()
         finally:
             store.close()
