@@ -452,7 +452,7 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
             [chatbot, questions_state, answers_state],
             [question, chatbot, questions_state, answers_state],
             api_visibility="private",
-        ).then(
+        ).success(
             h.respond,
             ask_inputs,
             ask_outputs,
@@ -466,7 +466,7 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
             [chatbot, questions_state, answers_state],
             [question, chatbot, questions_state, answers_state],
             api_visibility="private",
-        ).then(
+        ).success(
             h.respond,
             ask_inputs,
             ask_outputs,

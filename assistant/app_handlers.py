@@ -268,6 +268,9 @@ class Handlers:
                     break
         finally:
             turn.stop()  # the page went away or the event was cancelled: stop the worker too
+            with self._turns_lock:
+                if self._turns.get(session) is turn:
+                    del self._turns[session]
         if final is None:  # stopped by «Dừng»
             tail = "_(đã dừng)_"
             chat[-1] = {
@@ -324,7 +327,7 @@ class Handlers:
         chat = list(chat or [])
         previous = list(previous or [])
         if not previous or len(chat) < 2:
-            return "", chat, previous, dict(answers or {})
+            raise gr.Error("Chưa có câu hỏi nào để hỏi lại.", print_exception=False)
         last_user = max(i for i, m in enumerate(chat) if _role(m) == "user")
         question = previous[-1]
         kept = {i: a for i, a in (answers or {}).items() if i < last_user}
@@ -343,8 +346,7 @@ class Handlers:
         users = [i for i, m in enumerate(chat) if _role(m) == "user"]
         index = edit.index if isinstance(edit.index, int) else edit.index[0]
         if not users or index != users[-1] or not previous:
-            gr.Warning("Chỉ sửa được câu hỏi cuối cùng.")
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip()  # type: ignore[return-value]
+            raise gr.Error("Chỉ sửa được câu hỏi cuối cùng.", print_exception=False)
         new_text = render.plain_from_markdown(str(edit.value)).strip()
         kept = {i: a for i, a in (answers or {}).items() if i < index}
         return new_text, chat[:index], previous[:-1], kept

@@ -124,6 +124,7 @@ def test_question_answer_and_highlighted_source(page: Any, app_url: str, tmp_pat
     expect(page.locator("#dtbd-status")).to_contain_text("Đã ghi nhận")
 
     shot = tmp_path / "answer.png"
+    page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(shot))
     assert shot.stat().st_size > 20_000
     if out := os.environ.get("DTBD_SCREENSHOT_OUT"):
@@ -152,6 +153,7 @@ def test_clicking_a_marker_opens_its_passage(page: Any, app_url: str, tmp_path: 
     page.locator("#dtbd-markers").get_by_text("[3]").click()  # the marker selector does the same
     expect(page.locator("#dtbd-cite-3")).to_have_attribute("open", "")
     shot = tmp_path / "draft.png"
+    page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(shot))
     _keep(shot, "screenshot-draft.png")
 
@@ -413,3 +415,33 @@ def test_stop_and_new_chat_end_a_running_llm_draft(page: Any, llm_app: tuple[str
     assert _slot_free(settings)
     page.wait_for_timeout(3000)  # anything still in flight would have been drawn by now
     expect(page.locator("#dtbd-chat .message")).to_have_count(0)
+
+
+def test_regenerate_edit_and_rate_a_message(page: Any, app_url: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(app_url)
+    _ask(page, QUESTION)
+    status = page.locator("#dtbd-status")
+    expect(status).to_contain_text("Xong sau", timeout=TIMEOUT_MS)
+    page.locator("#dtbd-chat button[aria-label='Tạo lại']").last.click()  # regenerate: asked again
+    expect(status).to_contain_text("⏳", timeout=TIMEOUT_MS)
+    expect(status).to_contain_text("Xong sau", timeout=TIMEOUT_MS)
+    expect(page.locator("#dtbd-chat .message.user")).to_have_count(1)  # the exchange was replaced
+    expect(page.locator("#dtbd-chat .message.bot").last).to_contain_text("935")
+
+    page.locator("#dtbd-chat button[aria-label='Sửa']").last.click()  # edit the last question
+    page.locator("#dtbd-chat textarea").last.fill("Lạng Sơn đào tạo bao nhiêu thạc sỹ?")
+    page.locator("#dtbd-chat button[aria-label='Gửi']").first.click()
+    expect(status).to_contain_text("⏳", timeout=TIMEOUT_MS)
+    expect(status).to_contain_text("Xong sau", timeout=TIMEOUT_MS)
+    expect(page.locator("#dtbd-chat .message.user")).to_have_count(1)
+    expect(page.locator("#dtbd-chat .message.user").last).to_contain_text(
+        "Lạng Sơn đào tạo bao nhiêu thạc sỹ?"
+    )
+    expect(page.locator("#dtbd-chat .message.bot").last).to_contain_text("15")
+
+    page.locator("#dtbd-comment textarea").fill("Đúng số của Lạng Sơn")
+    page.locator("#dtbd-chat button[aria-label='Đúng']").last.click()  # per-message feedback
+    expect(status).to_contain_text("Đã ghi nhận: câu trả lời đúng")
+    expect(page.locator("#dtbd-comment textarea")).to_have_value("")
