@@ -245,6 +245,8 @@ def chunk_document(doc: SourceDocument, max_chars: int = 700, min_chars: int = 1
                 merged[-1] = (m_section, m_s, e, m_lead)
                 continue
         merged.append((section, s, e, lead))
+    # A header's decoration lines ("-------", "*") say nothing: never a passage, never an answer.
+    merged = [m for m in merged if re.search(r"\w", text[m[1] : m[2]])]
 
     meta = doc.meta
     chunks: list[Chunk] = []
