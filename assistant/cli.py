@@ -72,8 +72,12 @@ def _progress_ingest(settings: Settings, paths: list[Path] | None) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from ingest.uploads import recover_uploads
+
+    settings = _settings()
+    recover_uploads(settings.corpus_dir)  # a killed upload's half-saved files are rolled back first
     paths = [Path(p) for p in args.paths] or None
-    return _progress_ingest(_settings(), paths)
+    return _progress_ingest(settings, paths)
 
 
 def render_text(data: dict[str, Any]) -> str:

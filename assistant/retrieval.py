@@ -16,6 +16,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
+from assistant import health
 from assistant.settings import Settings
 from assistant.types import Passage
 from assistant.understanding import Query, understand
@@ -73,7 +74,6 @@ class HybridRetriever(BaseRetriever):
     year_boost: float
     candidates: int
     mode: str = "hybrid"  # hybrid | dense | lexical (for measuring)
-    dense_failures: int = 0  # searches answered from the lexical index alone (counted on /health)
 
     @classmethod
     def from_settings(
@@ -188,7 +188,7 @@ class HybridRetriever(BaseRetriever):
                 dense = self.vectors.query(vec, n, where=self._where(scope))
             except Exception as e:  # vector store unreachable (e.g. Chroma server down): BM25 alone
                 log.warning("dense retrieval failed, answering from the lexical index: %s", e)
-                object.__setattr__(self, "dense_failures", self.dense_failures + 1)
+                health.count(health.DENSE_FAILED)
                 dense = []
         # e5 reads accent-free Vietnamese poorly; BM25 over accent-free tokens does not care
         weight = (

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.embeddings import Embeddings
 
+from assistant import health
 from assistant.context import Context, Corpus, Steps
 from assistant.modes import get_mode
 from assistant.retrieval import HybridRetriever, Scope
@@ -64,7 +65,6 @@ class Assistant:
         self._llm: BaseChatModel | None = None
         self._llm_loaded = False
         self._lock = threading.RLock()
-        self.reloads = 0  # times an index change by another process (or an upload) was picked up
         self._generation = generation(settings)
         self._set_lexical(lexical)
 
@@ -88,11 +88,7 @@ class Assistant:
         return cls(settings, vectors, lexical, emb)
 
     def _set_lexical(self, lexical: LexicalIndex) -> None:
-        old = getattr(self, "retriever", None)
-        retriever = HybridRetriever.from_settings(
-            self.settings, self.vectors, lexical, self.embeddings,
-            dense_failures=old.dense_failures if old is not None else 0,  # the count survives a reload
-        )
+        retriever = HybridRetriever.from_settings(self.settings, self.vectors, lexical, self.embeddings)
         passages = [Passage.from_record(r.chunk_id, r.text, r.index_text, r.meta) for r in lexical.records]
         corpus = Corpus.of(passages)
         with self._lock:  # swapped together: a question sees one index, old or new
@@ -116,7 +112,7 @@ class Assistant:
             lexical, _ = sync_lexical(Path(self.settings.index_dir), self.vectors)
             self._set_lexical(lexical)
             self._generation = stamp
-            self.reloads += 1
+            health.count(health.INDEX_RELOADED)
 
     def refresh(self) -> bool:
         """Reload when the index's generation stamp changed since it was read (cheap per request)."""
@@ -160,9 +156,8 @@ class Assistant:
             "index_id": self.settings.index_id(),
             "documents": len({p.doc_id for p in self.corpus.passages}),
             "chunks": len(self.corpus.passages),
-            "dense_failures": self.retriever.dense_failures,
-            "reloads": self.reloads,
             "generation": self._generation,
+            "fallbacks": health.counters(),  # per process: dense retrieval failed, index reloaded
         }
 
     # -- public API -----------------------------------------------------------------------

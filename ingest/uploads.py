@@ -56,8 +56,10 @@ __all__ = [
     "write_upload_meta",
 ]
 
-# Whatever the loader table reads can be uploaded (one list: a new format is uploadable at once).
-UPLOAD_SUFFIXES: tuple[str, ...] = tuple(sorted(SUPPORTED_SUFFIXES))
+# Whatever the loader table reads can be uploaded (one list: a new format is uploadable at once),
+# except saved web pages: they carry scripts, trackers and remote references, so they are read
+# only from the corpus folder the operator controls.
+UPLOAD_SUFFIXES: tuple[str, ...] = tuple(sorted(SUPPORTED_SUFFIXES - {".html", ".htm"}))
 UPLOAD_SUBDIR = "uploads"
 LEDGER_NAME = ".uploads.json"
 _LOCK_NAME = ".uploads.lock"
