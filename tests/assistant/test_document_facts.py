@@ -182,3 +182,29 @@ def test_figure_questions_are_not_document_facts() -> None:
     assert intent_of("Có bao nhiêu học viên xếp loại giỏi?")[0] == ""
     assert intent_of("Điều 2 quy định gì?") == ("article", 2)
     assert intent_of("ai ky quyet dinh nay")[0] == "signer"
+
+
+# -- the 2025 merger and national documents, end to end through Assistant.ask -------------------------
+
+
+def test_current_province_reaches_its_former_parts(bot: Any) -> None:
+    ans = bot.ask("Phú Thọ cử bao nhiêu cán bộ trẻ đi học cao cấp lý luận chính trị?")
+    assert not ans.refused and "47" in ans.answer
+    assert "Hòa Bình (cũ), nay thuộc tỉnh Phú Thọ" in ans.answer
+    assert [c.source for c in ans.citations] == ["kl-btv-hoa-binh.txt"]
+
+
+def test_period_before_the_merger_is_not_the_merged_partners(bot: Any) -> None:
+    """Lào Cai's 2019–2022 figures are not Yên Bái's, although Yên Bái is part of Lào Cai now."""
+    ans = bot.ask(
+        "Giai đoạn 2019 - 2022 Lào Cai đào tạo trung cấp lý luận chính trị - hành chính "
+        "cho bao nhiêu cán bộ chủ chốt cấp xã?"
+    )
+    assert ans.refused and "640" not in ans.answer
+
+
+def test_naming_a_province_does_not_hide_national_documents(bot: Any) -> None:
+    ans = bot.ask("Trưởng phòng cấp huyện ở Hòa Bình có được bồi dưỡng kỹ năng lãnh đạo không?")
+    assert not ans.refused
+    assert [c.source for c in ans.citations] == ["web-qd-bnv-tieu-chuan.txt"]
+    assert "-------" not in ans.answer
