@@ -376,26 +376,27 @@ def _item_at(items: list[_ListItem], pos: int) -> _ListItem | None:
 _SENTENCE_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 
 
-def period_covers(query: Query, ex: Extract) -> bool | None:
+def period_covers(query: Query, ex: Extract, lead: str = "") -> bool | None:
     """Does what the extract is about cover the year or period asked?
 
-    The figure's period is the one its sentence states, else its section's or its document's
-    title's, else the document's period. True/False when that is known; None when the
-    document states no period at all (the answer then says so instead of refusing).
+    A sentence that states years speaks of those (and of its document's period); a sentence that
+    states none speaks of what its passage, section, title or document opening (``lead``) does.
+    True/False when that is known; None when nothing states a year at all (the answer then
+    says so instead of refusing).
     """
     if not query.years:
         return True
     p = ex.passage
     sent = p.text[ex.sentence[0] - p.start : ex.sentence[1] - p.start]
-    known: list[int] = []
-    for text in (sent, p.section, p.title, p.period):
-        known += [int(y) for y in _SENTENCE_YEAR.findall(text)]
-    if not known:
+    own = _SENTENCE_YEAR.findall(sent)
+    texts = (sent, p.section, p.title) if own else (p.text, p.section, p.title, lead)
+    known = [int(y) for t in texts for y in _SENTENCE_YEAR.findall(t)]
+    span = [int(y) for y in _SENTENCE_YEAR.findall(p.period)]
+    if not known and not span:
         return None
     for a, b in query.years:
         if any(a <= y <= b for y in known):
             continue
-        span = [int(y) for y in _SENTENCE_YEAR.findall(p.period)]
         if span and min(span) <= b and a <= max(span):
             continue
         return False
@@ -421,7 +422,7 @@ def identifiers(terms: list[str]) -> list[str]:
 
 # A number right after one of these nouns is the thing's label, not a count: in Vietnamese the cardinal
 # comes before its noun ("2 lớp"), the ordinal or label after it ("khóa 2", "Điều 5", "đợt 3").
-_LABEL_NOUN = re.compile(r"(?:khóa|khoá|điều|khoản|chương|mục|phần|đợt|kỳ|khu vực|tập)\s*$", re.I)
+_LABEL_NOUN = re.compile(r"(?:khóa|khoá|điều|khoản|chương|mục|phần|đợt|kỳ|khu vực)\s*$", re.I)
 
 
 def _is_label_number(fig: Figure, sentence: str) -> bool:

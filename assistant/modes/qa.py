@@ -132,7 +132,7 @@ def pick(
         for c in eligible(q, group, ctx.idf, min_coverage, leads):
             if group is other and not _may_stand_in(q, c, scope):
                 continue
-            if q.kind in PERIOD_KINDS and period_covers(q, c) is False:
+            if q.kind in PERIOD_KINDS and period_covers(q, c, leads.get(c.passage.doc_id, "")) is False:
                 rejected = rejected or c
                 continue
             return c, None
