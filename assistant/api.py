@@ -30,9 +30,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from assistant import health as health_counters
 from assistant.llm import slot_stats
+from assistant.modes import MODE_NAMES, REGISTRY
 from assistant.settings import Settings
+from assistant.types import AnswerModel
 from assistant.web_policy import (
     BindRefused,
     OriginGuard,
@@ -43,6 +44,7 @@ from assistant.web_policy import (
     sender_of,
 )
 from ingest import uploads
+from ingest.index import status as index_status
 from ingest.uploads import UPLOAD_SUFFIXES, UploadRejected, UploadResult, safe_upload_name
 
 if TYPE_CHECKING:
@@ -77,6 +79,10 @@ def ingest_uploads(
 
 
 # -- request models ---------------------------------------------------------------------------
+# The API's `mode` values are the registry's names (a new mode is accepted without touching this file).
+ModeName = Literal[MODE_NAMES]  # type: ignore[valid-type]
+
+
 class AskRequest(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
@@ -85,8 +91,8 @@ class AskRequest(BaseModel):
     )
 
     question: Annotated[str, Field(max_length=MAX_QUESTION_CHARS, description="Câu hỏi tiếng Việt")]
-    mode: Literal["qa", "draft", "learn"] = Field(
-        default="qa", description="qa = Hỏi đáp, draft = Soạn giải pháp, learn = Tìm hiểu"
+    mode: ModeName = Field(  # type: ignore[valid-type]
+        default="qa", description=", ".join(f"{m.name} = {m.label}" for m in REGISTRY.values())
     )
     history: list[Annotated[str, Field(max_length=MAX_QUESTION_CHARS)]] = Field(
         default_factory=list, max_length=MAX_HISTORY, description="Các câu hỏi trước, cũ nhất trước"
@@ -100,34 +106,6 @@ class AskRequest(BaseModel):
         if not v.strip():
             raise ValueError("empty question")
         return v.strip()
-
-
-class CitationModel(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    n: int
-    doc_id: str
-    source: str
-    title: str
-    province: str
-    section: str
-    start: int
-    end: int
-    quote: str
-
-
-class AnswerModel(BaseModel):
-    """Documentation of ``Answer.to_json()``; extra keys may be added later."""
-
-    model_config = ConfigDict(extra="allow")
-    answer: str
-    refused: bool
-    mode: str
-    citations: list[CitationModel]
-    timings_ms: dict[str, float]
-    path: str
-    resolved_question: str
-    retrieved_sources: list[str]
-    notes: list[str]
 
 
 class ErrorModel(BaseModel):
@@ -171,7 +149,11 @@ def _message_for(err: dict[str, Any]) -> str:
             )
         return "câu hỏi phải là chuỗi ký tự / 'question' must be a string"
     if where == "mode":
-        return "chế độ không hợp lệ: dùng qa, draft hoặc learn / invalid mode: use qa, draft or learn"
+        *first, last = MODE_NAMES
+        return (
+            f"chế độ không hợp lệ: dùng {', '.join(first)} hoặc {last} / "
+            f"invalid mode: use {', '.join(first)} or {last}"
+        )
     if where.startswith("history"):
         return (
             f"history phải là danh sách tối đa {MAX_HISTORY} câu hỏi trước / "
@@ -384,7 +366,8 @@ def create_api(assistant: Assistant, settings: Settings) -> FastAPI:
             "llm": settings.llm,
             "llm_queue": slot_stats(settings),
             "ingest_queue": queue.stats(),
-            "fallbacks": health_counters.counters(),
+            "index": index_status(settings),  # chunks searchable, vectors still pending, indexing now
+            **assistant.health(),  # index_id, generation, fallbacks (dense retrieval failed, reloads)
         }
 
     @api.post(
@@ -418,7 +401,7 @@ def create_api(assistant: Assistant, settings: Settings) -> FastAPI:
 
     @api.post(
         "/ingest",
-        summary="Nạp tệp .docx/.pdf/.txt/.md vào chỉ mục / ingest uploaded files",
+        summary="Nạp tệp (Word, PDF, ảnh quét, Excel, văn bản) vào chỉ mục / ingest uploaded files",
         description=(
             "Tệp trùng tên nhưng khác nội dung được giữ bên cạnh tệp cũ (`tên (2).txt`), trừ khi "
             "`replace=true`. / A same-name upload is kept beside the old one unless `replace=true`."
