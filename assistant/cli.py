@@ -90,32 +90,50 @@ def render_text(data: dict[str, Any]) -> str:
     return "\n".join(lines).rstrip()
 
 
+def _call(url: str, body: dict[str, Any] | None, settings: Settings, timeout: float) -> dict[str, Any]:
+    """One JSON request with the standard library (importing an HTTP client costs more than the
+    request itself on a warm loopback server); HTTP errors raise ``urllib.error.HTTPError``."""
+    import base64
+    import urllib.request
+
+    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    if settings.auth_user and settings.auth_password:
+        pair = f"{settings.auth_user}:{settings.auth_password}".encode()
+        headers["Authorization"] = "Basic " + base64.b64encode(pair).decode()
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, headers=headers, method="POST" if body is not None else "GET")
+    with urllib.request.urlopen(req, timeout=timeout) as r:  # noqa: S310 (a URL the user gave, or loopback)
+        out: dict[str, Any] = json.loads(r.read().decode("utf-8"))
+    return out
+
+
 def _ask_server(url: str, body: dict[str, Any], settings: Settings, required: bool) -> dict[str, Any] | None:
     """The answer from a running server, or None when none answers there (and ``required`` is off).
 
     A server found on the default port is used only when it serves this same index (its
     ``/health`` names the index by ``index_id``): another corpus's answers are never printed.
     """
-    import httpx
+    import urllib.error
 
-    auth = (settings.auth_user, settings.auth_password) if settings.auth_user and settings.auth_password else None
     base = url.rstrip("/")
     try:
-        with httpx.Client(auth=auth, timeout=PROBE_TIMEOUT_S) as client:
-            health = client.get(f"{base}/health")
-            health.raise_for_status()
-            if not required and health.json().get("index_id") != settings.index_id():
-                return None
-            r = client.post(f"{base}/ask", json=body, timeout=ASK_TIMEOUT_S)
-    except httpx.HTTPError as e:
+        health = _call(f"{base}/health", None, settings, PROBE_TIMEOUT_S)
+    except (OSError, ValueError) as e:
         if required:
             raise RuntimeError(f"không gọi được máy chủ {base}: {e}") from e
         return None
-    if r.status_code != 200:
-        detail = r.json().get("detail", r.text) if r.headers.get("content-type", "").startswith("application/json") else r.text
-        raise RuntimeError(f"máy chủ {base} trả lỗi {r.status_code}: {detail}")
-    data: dict[str, Any] = r.json()
-    return data
+    if not required and health.get("index_id") != settings.index_id():
+        return None
+    try:
+        return _call(f"{base}/ask", body, settings, ASK_TIMEOUT_S)
+    except urllib.error.HTTPError as e:
+        try:
+            detail = json.loads(e.read().decode("utf-8")).get("detail", "")
+        except ValueError:
+            detail = ""
+        raise RuntimeError(f"máy chủ {base} trả lỗi {e.code}: {detail or e.reason}") from e
+    except (OSError, ValueError) as e:
+        raise RuntimeError(f"không gọi được máy chủ {base}: {e}") from e
 
 
 def cmd_ask(args: argparse.Namespace) -> int:

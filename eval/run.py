@@ -187,25 +187,3 @@ def main(args: argparse.Namespace) -> int:
     if getattr(args, "html_out", None):
         write_html(args.html_out, summary, results, answers, label)
     return 1 if failures else 0
-
-
-def register(sub: Any) -> None:
-    """Adds ``dtbd eval`` to the CLI (entry point ``dtbd.commands``: the CLI never imports eval)."""
-    ev = sub.add_parser("eval", help="chạy bộ đánh giá")
-    add_arguments(ev)
-    ev.set_defaults(func=main)
-
-
-def add_arguments(ev: argparse.ArgumentParser) -> None:
-    ev.add_argument("--gold", type=Path, default=None)
-    ev.add_argument("--json", type=Path, default=None, dest="json_out")
-    ev.add_argument("--html", type=Path, default=None, dest="html_out")
-    ev.add_argument("--limit", type=int, default=None, help="chỉ chạy N câu đầu")
-    ev.add_argument("--modes", default=",".join(MODE_NAMES))
-    ev.add_argument("--llm", choices=["local", "openai", "none"], default=None, help="ghi đè DTBD_LLM")
-
-
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser(prog="python -m eval.run", description="Đánh giá Trợ lý ĐTBD")
-    add_arguments(parser)
-    sys.exit(main(parser.parse_args()))
