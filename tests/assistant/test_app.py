@@ -402,7 +402,10 @@ def test_ingest_accepts_only_files_this_client_uploaded(
         assert r.status_code == 403
         stored = tmp_path / "corpus" / "uploads"
         assert not [p for p in stored.glob("*") if not p.name.startswith(".")]  # nothing was stored
-        assert call(a, uploaded).status_code == 200  # the client that uploaded it may ingest it
+        r = call(a, uploaded)  # the client that uploaded it may ingest it
+        assert r.status_code == 200
+        done = a.get(f"/gradio_api/call/ingest/{r.json()['event_id']}", timeout=300)  # wait for it
+        assert "event: complete" in done.text and "tải lên.txt" in done.text
 
 
 def test_reupload_says_unchanged_and_an_upload_can_be_deleted(tmp_path: Path) -> None:
