@@ -45,7 +45,9 @@ def answer(ctx: Context, q: Query, scope: Scope) -> Steps:
         return
     passages = ctx.search(q, scope)
     intent = intent_of(q.text)[0]
-    if intent and not (intent == "number" and q.kind in PROVINCE_FIGURE_KINDS):  # "tổng số bao nhiêu" is a count  # "số hiệu / ngày ban hành / ai ký / căn cứ / Điều N …": the document's anatomy
+    # "số hiệu / ngày ban hành / ai ký / căn cứ / Điều N …": the document's anatomy
+    # (but "tổng số bao nhiêu …" is a count, not a question about a document's number)
+    if intent and not (intent == "number" and q.kind in PROVINCE_FIGURE_KINDS):
         fact = answer_fact(q, passages, ctx.corpus.in_scope(scope))
         if fact is not None:
             yield "", fact

@@ -98,3 +98,19 @@ def test_lexical_only_fusion_keeps_bm25_order(assistant: Any) -> None:
     lex = [("a", 9.0), ("b", 5.0), ("c", 1.0)]
     fused = _retriever(assistant)._fuse(lex, [])
     assert [cid for cid, _ in fused] == ["a", "b", "c"]
+
+
+def test_current_province_reaches_former_parts_and_former_only_itself(assistant: Any) -> None:
+    """Since 2025 Hòa Bình is part of Phú Thọ: a Phú Thọ question reaches Hòa Bình's document (and says
+    so in its scope's origin); a Yên Bái question never reaches Lào Cai's, into which Yên Bái merged."""
+    retriever = _retriever(assistant)
+    scope = retriever.scope_for(understand("Phú Thọ mở bao nhiêu lớp trung cấp lý luận chính trị?"))
+    assert scope.provinces == ["Hòa Bình"] and scope.origin == {"Hòa Bình": "Phú Thọ"}
+    passages = retriever.search(understand("Phú Thọ mở bao nhiêu lớp trung cấp lý luận chính trị?"), scope)
+    assert passages and {p.province for p in passages} == {"Hòa Bình"}
+    yb = retriever.scope_for(understand("Yên Bái đào tạo bao nhiêu cán bộ cấp xã?"))
+    assert yb.empty and yb.unknown_provinces == ["Yên Bái"]
+    # a pre-merger period names the former province: Lào Cai 2010–2015 is Lào Cai alone
+    assert retriever.scope_for(understand("Lào Cai giai đoạn 2010-2015 đào tạo bao nhiêu cán bộ?")).provinces == [
+        "Lào Cai"
+    ]
