@@ -66,6 +66,7 @@ class Assistant:
         self._llm_loaded = False
         self._lock = threading.RLock()
         self._generation = generation(settings)
+        self._writers = 0  # ingests this process is running (they share the embedded Chroma system)
         self._set_lexical(lexical)
 
     # -- construction -------------------------------------------------------------------
@@ -80,6 +81,8 @@ class Assistant:
                     f"Chỉ mục chưa có tài liệu ({settings.index_dir}). Hãy nạp kho tài liệu: `{INGEST_HINT}` "
                     f"(hoặc `make index`). / The index is empty: run `{INGEST_HINT}`."
                 )
+            if vectors.count():
+                vectors.check_model(emb)  # the index's vectors came from this same model, or refuse
             lexical, _ = sync_lexical(Path(settings.index_dir), vectors)
         except IndexError_:
             raise
@@ -104,7 +107,9 @@ class Assistant:
         lexical index, passages and mined corpus facts are swapped together."""
         with self._lock:
             stamp = generation(self.settings)
-            if not self.settings.chroma_url:
+            if not self.settings.chroma_url and not self._writers:
+                # only another process's writes leave this process's HNSW graph stale; an ingest
+                # running here shares the same Chroma system, so it is never reopened under it
                 from chromadb.api.client import SharedSystemClient
 
                 SharedSystemClient.clear_system_cache()
@@ -125,7 +130,13 @@ class Assistant:
         """The explicit write path: ingest these files, then read the new index."""
         from ingest.pipeline import run_ingest
 
-        report = run_ingest(self.settings, paths, progress=progress, prune=False)
+        with self._lock:
+            self._writers += 1
+        try:  # searchable as soon as the lexical index has the new documents; vectors follow
+            report = run_ingest(self.settings, paths, progress=progress, prune=False, on_searchable=self.reload)
+        finally:
+            with self._lock:
+                self._writers -= 1
         self.reload()
         return report
 
