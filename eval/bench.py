@@ -64,6 +64,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 import ingest.pipeline as pipeline
+from assistant.modes import MODE_NAMES
 from assistant.retrieval import HybridRetriever
 from assistant.settings import PROJECT_ROOT, Settings
 from assistant.understanding import Query, understand
@@ -625,7 +626,7 @@ def bench_answers(bot: Any, items: list[GoldItem], per_mode: int | None = None) 
     for it in items:
         by_mode.setdefault(it.mode, []).append(it)
     out: dict[str, dict[str, Any]] = {}
-    for mode in ("qa", "draft", "learn"):
+    for mode in MODE_NAMES:
         chosen = by_mode.get(mode, [])[:per_mode] if per_mode else by_mode.get(mode, [])
         if not chosen:
             continue

@@ -13,7 +13,7 @@ Items: every gold item with ``sources`` and ``refuse: false``. Each question goe
 * ``qa`` / ``learn``: the query as understood, scoped by ``retriever.scope_for(q)`` (the
   provinces the question names, when the corpus has them);
 * ``draft``: the assistant's draft query (``search_text`` + "giải pháp nhiệm vụ tăng cường đổi
-  mới") without the question's provinces (``Assistant._draft`` searches wide to draw on
+  mới") without the question's provinces (``assistant.modes.draft`` searches wide to draw on
   several provinces).
 
 Metrics, over the ranked passages (chunks) the retriever returns, **not** deduplicated by
@@ -376,7 +376,7 @@ def to_json(
             "cov@5": "share of expected sources among the top-5 passages",
             "ans@5/ansMRR": "as recall@5/MRR@10 for the first passage from an expected source that "
             "contains one of the expected strings (items with expected strings only)",
-            "scope": "retriever.scope_for(understand(q, history)); drafts unscoped as in Assistant._draft",
+            "scope": "retriever.scope_for(understand(q, history)); drafts unscoped as in assistant.modes.draft",
         },
         "best": best,
         "default": DEFAULT_NAME,
