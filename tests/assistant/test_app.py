@@ -405,7 +405,9 @@ def test_ingest_accepts_only_files_this_client_uploaded(
         r = call(a, uploaded)  # the client that uploaded it may ingest it
         assert r.status_code == 200
         done = a.get(f"/gradio_api/call/ingest/{r.json()['event_id']}", timeout=300)  # wait for it
-        assert "event: complete" in done.text and "tải lên.txt" in done.text
+        assert "event: complete" in done.text
+        ingest_status = json.loads(done.text.split("data: ", 1)[1])[0]
+        assert ingest_status == "**Đã nạp:** tải lên.txt"
 
 
 def test_reupload_says_unchanged_and_an_upload_can_be_deleted(tmp_path: Path) -> None:
