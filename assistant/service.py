@@ -24,7 +24,16 @@ from assistant.settings import Settings
 from assistant.types import Answer, Citation, DocInfo, Passage
 from assistant.understanding import Query, understand
 from ingest.embeddings import embedder_name, get_embeddings
-from ingest.index import IndexError_, LexicalIndex, VectorIndex, generation, index_failure, sync_lexical
+from ingest.index import (
+    IndexError_,
+    LexicalIndex,
+    VectorIndex,
+    chroma_client,
+    generation,
+    index_failure,
+    release_view,
+    sync_lexical,
+)
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -66,7 +75,7 @@ class Assistant:
         self._llm_loaded = False
         self._lock = threading.RLock()
         self._generation = generation(settings)
-        self._writers = 0  # ingests this process is running (they share the embedded Chroma system)
+        self._view = 0  # which fresh view of the embedded Chroma store the reader uses (see reload)
         self._set_lexical(lexical)
 
     # -- construction -------------------------------------------------------------------
@@ -107,13 +116,14 @@ class Assistant:
         lexical index, passages and mined corpus facts are swapped together."""
         with self._lock:
             stamp = generation(self.settings)
-            if not self.settings.chroma_url and not self._writers:
-                # only another process's writes leave this process's HNSW graph stale; an ingest
-                # running here shares the same Chroma system, so it is never reopened under it
-                from chromadb.api.client import SharedSystemClient
-
-                SharedSystemClient.clear_system_cache()
-                self.vectors = VectorIndex(self.settings, embedder_name(self.embeddings))
+            if not self.settings.chroma_url:
+                # another process's writes leave an embedded Chroma's HNSW graph stale: read through
+                # a fresh view, then stop the old one (views are this reader's own; nothing else in
+                # the process, such as an ingest running here, is touched)
+                old, self._view = self._view, self._view + 1
+                client = chroma_client(self.settings, view=self._view)
+                self.vectors = VectorIndex(self.settings, embedder_name(self.embeddings), client=client)
+                release_view(self.settings, old)
             lexical, _ = sync_lexical(Path(self.settings.index_dir), self.vectors)
             self._set_lexical(lexical)
             self._generation = stamp
@@ -130,13 +140,8 @@ class Assistant:
         """The explicit write path: ingest these files, then read the new index."""
         from ingest.pipeline import run_ingest
 
-        with self._lock:
-            self._writers += 1
-        try:  # searchable as soon as the lexical index has the new documents; vectors follow
-            report = run_ingest(self.settings, paths, progress=progress, prune=False, on_searchable=self.reload)
-        finally:
-            with self._lock:
-                self._writers -= 1
+        # searchable as soon as the lexical index has the new documents; vectors follow
+        report = run_ingest(self.settings, paths, progress=progress, prune=False, on_searchable=self.reload)
         self.reload()
         return report
 

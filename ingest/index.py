@@ -142,8 +142,32 @@ def _slug(name: str) -> str:
     return re.sub(r"[^a-zA-Z0-9_-]+", "-", name).strip("-")[:40]
 
 
-def chroma_client(settings: IngestSettings) -> Any:
-    """Embedded persistent client by default; HTTP client when ``DTBD_CHROMA_URL`` is set."""
+def _view_path(settings: IngestSettings, view: int) -> str:
+    """The embedded store's folder, named differently per reader view ("…/chroma/./." for view 2).
+
+    Chroma keeps one system per folder *name* in a process, and a system does not see vectors
+    another process wrote after it loaded them (its HNSW graph is stale). A reader that needs a
+    fresh view opens the same folder under a new name: a new system, while every other client in
+    the process (an ingest running here) keeps its own untouched."""
+    return str(Path(settings.index_dir) / "chroma") + "/." * view
+
+
+def release_view(settings: IngestSettings, view: int) -> None:
+    """Stop a reader view's Chroma system (only ever used by that reader); view 0 is shared, kept."""
+    if view <= 0 or settings.chroma_url:
+        return
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    system = SharedSystemClient._identifier_to_system.pop(_view_path(settings, view), None)
+    SharedSystemClient._identifier_to_refcount.pop(_view_path(settings, view), None)
+    if system is not None:
+        with contextlib.suppress(Exception):
+            system.stop()
+
+
+def chroma_client(settings: IngestSettings, view: int = 0) -> Any:
+    """Embedded persistent client by default; HTTP client when ``DTBD_CHROMA_URL`` is set.
+    ``view`` > 0: a reader's fresh view of the embedded store (see ``_view_path``)."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -158,7 +182,7 @@ def chroma_client(settings: IngestSettings) -> Any:
         )
     path = Path(settings.index_dir) / "chroma"
     path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    return chromadb.PersistentClient(path=_view_path(settings, view), settings=chroma_settings)
 
 
 class VectorIndex:
