@@ -50,12 +50,13 @@ class Corpus:
         )
 
     def in_scope(self, scope: Scope) -> list[Passage]:
-        """Every passage the scope allows (province and document filters), in document order."""
+        """Every passage the scope allows (province and document filters, national and
+        province-less documents beside a province asked), in document order."""
+        provinces = scope.searched
         return [
             p
             for p in self.passages
-            if (not scope.provinces or p.province in scope.provinces)
-            and (not scope.doc_ids or p.doc_id in scope.doc_ids)
+            if (provinces is None or p.province in provinces) and (not scope.doc_ids or p.doc_id in scope.doc_ids)
         ]
 
     def document(self, doc_id: str) -> list[Passage]:
@@ -104,7 +105,12 @@ class Context:
 
     def refuse(self, q: Query, scope: Scope, mode: str, detail: str = "") -> Answer:
         """The fixed refusal sentence, naming what the corpus lacks (never a guess)."""
-        if not detail and scope.unknown_provinces:
+        if not detail and scope.filtered_out:
+            detail = (
+                f"câu hỏi nói về {', '.join(scope.filtered_out)} nhưng bộ lọc đang chỉ tìm trong "
+                f"{', '.join(scope.provinces or [])}; bỏ bộ lọc để tìm trong mọi tài liệu"
+            )
+        elif not detail and scope.unknown_provinces:
             detail = "kho tài liệu chưa có văn bản về " + ", ".join(scope.unknown_provinces)
         elif not detail and q.provinces:
             detail = "không tìm thấy nội dung này trong tài liệu về " + ", ".join(q.provinces)

@@ -45,10 +45,13 @@ class Scope:
     unknown_provinces: list[str] | None = None  # named in the question, absent from the corpus
     also: list[str] | None = None
     origin: dict[str, str] = field(default_factory=dict)  # document province -> province asked
+    filtered_out: list[str] | None = None  # provinces the question asks about that the UI filter excludes
 
     @property
     def empty(self) -> bool:
         """The question names only provinces the corpus does not cover (and nothing else may answer)."""
+        if self.filtered_out:  # the user's own filter excludes every province the question asks about
+            return True
         return bool(self.unknown_provinces) and not self.provinces and not self.also
 
     @property
@@ -127,6 +130,12 @@ class HybridRetriever(BaseRetriever):
                 origin.setdefault(p, asked)
         in_corpus = list(origin)
         chosen = list(provinces) if provinces else in_corpus
+        if provinces and in_corpus and not set(provinces) & set(in_corpus):
+            # "Nghệ An …?" with the filter on Lạng Sơn: Lạng Sơn's figure is not Nghệ An's
+            return Scope(provinces=list(provinces), doc_ids=doc_ids or None,
+                         filtered_out=list(dict.fromkeys(origin.values())))
+        if provinces and in_corpus:
+            chosen = [p for p in provinces if p in set(in_corpus)]
         also: list[str] = []
         if not provinces and query.provinces:
             # which of these passages may stand in for the province's own is the answer mode's call
