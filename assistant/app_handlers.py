@@ -94,7 +94,7 @@ class Turn:
             self.events.put(("status", (stage, details)))
 
         def work() -> None:
-            steps = assistant.stream(**kwargs, on_status=heard)
+            steps = assistant.stream(**kwargs, on_status=heard, should_stop=self.stop_flag.is_set)
             try:
                 for text, ans in steps:
                     if self.stop_flag.is_set():

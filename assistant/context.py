@@ -76,8 +76,13 @@ class Context:
     # Progress for a person watching a long answer: (stage, details). Stages: "search",
     # "passages" (n, sources), "queue" (position in the LLM queue), "writing".
     on_status: Callable[[str, dict[str, Any]], None] | None = None
+    # True once the person asked to stop («Dừng», a new chat): the LLM stops at its next token
+    should_stop: Callable[[], bool] | None = None
     # e5 cosine of two texts (a second signal for draft-bullet support); None: words only
     similarity: Callable[[str, str], float] | None = None
+
+    def stopped(self) -> bool:
+        return self.should_stop is not None and self.should_stop()
 
     def status(self, stage: str, **details: Any) -> None:
         if self.on_status is not None:

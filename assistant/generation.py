@@ -86,6 +86,10 @@ def generate(
         with llm_slot(ctx.settings):
             ctx.status("writing")
             for piece in chain.stream({"question": q.text, "context": context}):
+                if ctx.stopped():  # asked to stop: leave now, the slot is freed on the way out
+                    fallback.notes.append("Dừng theo yêu cầu của người dùng.")
+                    yield "", fallback
+                    return
                 buf += piece
                 cut = max(buf.rfind(". "), buf.rfind("\n"), buf.rfind("] "))
                 if cut > len(shown):

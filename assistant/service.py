@@ -202,12 +202,14 @@ class Assistant:
         doc_ids: list[str] | None = None,
         use_llm: bool | None = None,
         on_status: Callable[[str, dict[str, Any]], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
     ) -> Steps:
         """Yields (verified text so far, None) while generating, then ("", final Answer).
 
         ``on_status(stage, details)`` hears progress ("search", "passages", "queue", "writing")
-        for a person watching a long answer; closing the generator stops the answer (and frees
-        the LLM slot)."""
+        for a person watching a long answer. ``should_stop()`` turning true stops the LLM at its
+        next token (closing the generator stops it at the next verified sentence); either frees
+        the LLM slot."""
         spec = get_mode(mode)
         question = (question or "").strip()
         if not question:
@@ -224,6 +226,7 @@ class Assistant:
             llm_fn=lambda: self.llm,
             want_llm=self.settings.llm != "none" if use_llm is None else use_llm,
             on_status=on_status,
+            should_stop=should_stop,
             similarity=self._similarity,
         )
         ctx.timed("understand", t0)
