@@ -180,6 +180,10 @@ def sources_html(answer: Answer | None, selected: int | None = None) -> str:
             f"Mục: {esc(c.section or '—')}",
             f"Tệp: {esc(c.source)} [{c.start}–{c.end}]",
         ]
+        if c.passage.locator:  # a page of a PDF or scan, a sheet and cell range of a spreadsheet
+            meta.insert(2, f"Vị trí: {esc(c.passage.locator)}")
+        if c.passage.ocr_conf >= 0:
+            meta.append(f"Đọc từ bản quét (độ tin cậy {c.passage.ocr_conf:.0f}/100)")
         is_open = " open" if c.n == selected else ""
         cards.append(
             f'<details class="dtbd-cite" id="dtbd-cite-{c.n}" data-n="{c.n}"{is_open}>'
@@ -214,13 +218,21 @@ def citation_line(c: Citation) -> str:
     return f"[{c.n}] {c.title} — {c.province or 'không rõ tỉnh'} — «{quote}»"
 
 
+def place_in_file(c: Citation) -> str:
+    """Where the cited span is: file, page or sheet/cells (scans, PDFs, spreadsheets), section."""
+    where = f"tệp {c.source}"
+    if c.passage.locator:
+        where += f", {c.passage.locator}"
+    return f"{where}, mục: {c.section or '—'}"
+
+
 def copy_text(answer: Answer) -> str:
     """Copy-ready plain text: the answer with its citations as numbered notes (no Markdown)."""
     lines = [answer.answer.strip()]
     if answer.citations:
         lines += ["", "Nguồn trích dẫn:"]
         for c in answer.citations:
-            lines.append(f"{citation_line(c)} ({c.source}, mục: {c.section or '—'})")
+            lines.append(f"{citation_line(c)} ({place_in_file(c)})")
     return "\n".join(lines)
 
 
@@ -248,7 +260,7 @@ def answer_docx(answer: Answer, path: Path) -> Path:
         doc.add_heading("Nguồn trích dẫn", level=2)
         for c in answer.citations:
             p = doc.add_paragraph(_xml_safe(citation_line(c)))
-            extra = p.add_run(_xml_safe(f" (tệp {c.source}, mục: {c.section or '—'})"))
+            extra = p.add_run(_xml_safe(f" ({place_in_file(c)})"))
             extra.font.size = Pt(9)
     doc.add_paragraph().add_run(
         f"Soạn bằng Trợ lý ĐTBD lúc {datetime.now().strftime('%H:%M %d/%m/%Y')}; "
