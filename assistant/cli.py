@@ -71,13 +71,49 @@ def _progress_ingest(settings: Settings, paths: list[Path] | None) -> int:
     return 1 if report.errors else 0
 
 
+def _meta_fields(args: argparse.Namespace) -> dict[str, str]:
+    """The metadata options given on the command line (title, province, type, date, period, body)."""
+    return {k: v for k in META_OPTIONS if (v := getattr(args, k, None)) is not None}
+
+
+def _write_meta(paths: list[Path], fields: dict[str, str]) -> str | None:
+    """Store corrections in each file's sidecar; the error message (naming the field) or None."""
+    from ingest.corpus import MetaError, write_sidecar
+
+    try:
+        for path in paths:
+            if not path.is_file():
+                return f"không có tệp {path} / no such file"
+            write_sidecar(path, fields)
+    except MetaError as e:
+        return str(e)
+    return None
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
     from ingest.uploads import recover_uploads
 
     settings = _settings()
     recover_uploads(settings.corpus_dir)  # a killed upload's half-saved files are rolled back first
     paths = [Path(p) for p in args.paths] or None
+    fields = _meta_fields(args)
+    if fields:
+        if not paths or any(p.is_dir() for p in paths):
+            return _error("thông tin tài liệu (--title, --province …) chỉ dùng với tên tệp cụ thể")
+        if (problem := _write_meta(paths, fields)) is not None:
+            return _error(problem)
     return _progress_ingest(settings, paths)
+
+
+def cmd_meta(args: argparse.Namespace) -> int:
+    """Correct a document's title, province, type, date …: written to its sidecar, then re-indexed."""
+    fields = _meta_fields(args)
+    if not fields:
+        return _error("hãy cho biết điều cần sửa, ví dụ: dtbd meta TỆP --province \"Nghệ An\"")
+    path = Path(args.path)
+    if (problem := _write_meta([path], fields)) is not None:
+        return _error(problem)
+    return _progress_ingest(_settings(), [path])
 
 
 def render_text(data: dict[str, Any]) -> str:
@@ -178,13 +214,35 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+# Metadata a user may set or correct: option -> help. Stored in the file's .meta.yaml sidecar.
+META_OPTIONS: dict[str, str] = {
+    "title": "tiêu đề",
+    "province": "tỉnh (tên cũ hoặc mới, có hoặc không dấu; \"Trung ương\" cho văn bản trung ương)",
+    "doc_type": "loại văn bản (quyết định, kế hoạch, báo cáo, bài báo …)",
+    "date": "ngày ban hành (yyyy-mm-dd hoặc dd/mm/yyyy)",
+    "period": "giai đoạn (yyyy hoặc yyyy-yyyy)",
+    "issuing_body": "cơ quan ban hành",
+}
+
+
+def _add_meta_options(p: argparse.ArgumentParser) -> None:
+    for name, help_ in META_OPTIONS.items():
+        p.add_argument(f"--{name.replace('_', '-')}", dest=name, default=None, help=help_)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="dtbd", description="Trợ lý ĐTBD — hỏi đáp về đào tạo, bồi dưỡng cán bộ")
     sub = p.add_subparsers(dest="command", required=True)
 
     ing = sub.add_parser("ingest", help="nạp tài liệu vào chỉ mục (mặc định: thư mục corpus)")
     ing.add_argument("paths", nargs="*", help="tệp hoặc thư mục; trống = DTBD_CORPUS_DIR")
+    _add_meta_options(ing)
     ing.set_defaults(func=cmd_ingest)
+
+    meta = sub.add_parser("meta", help="sửa thông tin một tài liệu (tiêu đề, tỉnh, loại, ngày …) rồi nạp lại")
+    meta.add_argument("path", help="tệp tài liệu (trong thư mục corpus)")
+    _add_meta_options(meta)
+    meta.set_defaults(func=cmd_meta)
 
     ask = sub.add_parser("ask", help="đặt một câu hỏi")
     ask.add_argument("question")

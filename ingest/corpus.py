@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import re
 from collections.abc import Iterator
@@ -234,7 +235,7 @@ def validate_meta(fields: dict[str, str]) -> dict[str, str]:
                 if d
                 else ("", "", "")
             )
-            if not y or not (1 <= int(mo) <= 12 and 1 <= int(da) <= 31):
+            if not y or not _real_date(int(y), int(mo), int(da)):
                 raise MetaError(
                     f"ngày «{value}» không hợp lệ (yyyy-mm-dd hoặc dd/mm/yyyy) / invalid date {value!r}"
                 )
@@ -251,6 +252,15 @@ def validate_meta(fields: dict[str, str]) -> dict[str, str]:
         else:
             out[key] = value
     return out
+
+
+def _real_date(year: int, month: int, day: int) -> bool:
+    """A day that exists on the calendar (31/02 does not)."""
+    try:
+        datetime.date(year, month, day)
+    except ValueError:
+        return False
+    return True
 
 
 def sidecar_of(path: Path) -> Path:

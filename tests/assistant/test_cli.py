@@ -117,3 +117,31 @@ def test_help_lists_the_registry_s_modes_and_the_eval_plugin(corpus_settings: Se
         assert name in r.stdout
     top = _run(["--help"], _env(corpus_settings))
     assert "eval" in top.stdout  # added through the dtbd.commands entry point, not imported by the CLI
+
+
+def test_metadata_is_set_at_ingest_and_corrected_afterwards(tmp_path: Path) -> None:
+    from assistant.cli import META_OPTIONS
+    from assistant.service import Assistant
+    from ingest.corpus import EDITABLE_FIELDS
+
+    assert set(META_OPTIONS) == set(EDITABLE_FIELDS)  # the CLI offers exactly what can be stored
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    doc = corpus / "bao-cao.txt"
+    doc.write_text(
+        "Báo cáo kết quả bồi dưỡng năm 2021\n\nNăm 2021 mở 9 lớp trung cấp lý luận chính trị cho 640 học viên.\n",
+        encoding="utf-8",
+    )
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", llm="none", feedback_log=tmp_path / "f")
+    r = _run(["ingest", str(doc), "--province", "ha giang", "--title", "Báo cáo bồi dưỡng 2021"], _env(settings))
+    assert r.returncode == 0, r.stderr
+    [info] = Assistant.from_settings(settings).documents()
+    assert (info.province, info.title) == ("Hà Giang", "Báo cáo bồi dưỡng 2021")
+
+    bad = _run(["meta", str(doc), "--date", "31/02/2021"], _env(settings))
+    assert bad.returncode == 2 and "date" in bad.stderr and "Traceback" not in bad.stderr
+
+    r = _run(["meta", str(doc), "--province", "Tuyên Quang", "--doc-type", "báo cáo"], _env(settings))
+    assert r.returncode == 0, r.stderr
+    [info] = Assistant.from_settings(settings).documents()
+    assert (info.province, info.doc_type, info.title) == ("Tuyên Quang", "báo cáo", "Báo cáo bồi dưỡng 2021")
