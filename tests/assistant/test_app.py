@@ -362,13 +362,21 @@ def test_library_filters_and_sorts(app_url: str) -> None:
     assert [row[1] for row in table["data"]] == ["Nghệ An"]
 
 
-def test_ingest_accepts_only_files_this_client_uploaded(
-    assistant: Any, app_settings: Settings, tmp_path: Path
-) -> None:
+def test_ingest_accepts_only_files_this_client_uploaded(app_settings: Settings, tmp_path: Path) -> None:
     """A FileData naming a server path (or another login's upload) is refused with a 403."""
+    from assistant.service import Assistant
+
+    # its own corpus AND index: an upload here must not land in the session index other tests read
     settings = app_settings.model_copy(
-        update={"auth_user": "canbo", "auth_password": "mật-khẩu-1", "corpus_dir": tmp_path / "corpus"}
+        update={
+            "auth_user": "canbo",
+            "auth_password": "mật-khẩu-1",
+            "corpus_dir": tmp_path / "corpus",
+            "index_dir": tmp_path / "index",
+        }
     )
+    (tmp_path / "corpus").mkdir()
+    assistant = Assistant.from_settings(settings)
     secret = tmp_path / "bí mật.txt"
     secret.write_text("Năm 2021 tỉnh Kon Tum cử 61 cán bộ học thạc sỹ.\n", encoding="utf-8")
     auth = {"username": "canbo", "password": "mật-khẩu-1"}
