@@ -7,6 +7,7 @@ applied inside both indexes (Chroma ``where`` and a BM25 weight mask), not after
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,9 +15,10 @@ from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
+from pydantic import ConfigDict, PrivateAttr
 
 from assistant import health
+from assistant.injection import clean_sentence_spans
 from assistant.settings import Settings
 from assistant.types import Passage
 from assistant.understanding import Query, understand
@@ -77,6 +79,8 @@ class HybridRetriever(BaseRetriever):
     year_boost: float
     candidates: int
     mode: str = "hybrid"  # hybrid | dense | lexical (for measuring)
+    reopen: Callable[[], VectorIndex | None] | None = None  # a fresh view of the vector store, to retry once
+    _usable_cache: dict[str, bool] = PrivateAttr(default_factory=dict)  # chunk id -> has a clean sentence
 
     @classmethod
     def from_settings(
@@ -193,12 +197,7 @@ class HybridRetriever(BaseRetriever):
                 lex = [(cid, s) for cid, s in lex if cid in allowed]
         if self.mode in ("hybrid", "dense"):
             vec = self.embeddings.embed_query(query.search_text)
-            try:
-                dense = self.vectors.query(vec, n, where=self._where(scope))
-            except Exception as e:  # vector store unreachable (e.g. Chroma server down): BM25 alone
-                log.warning("dense retrieval failed, answering from the lexical index: %s", e)
-                health.count(health.DENSE_FAILED)
-                dense = []
+            dense = self._dense(vec, n, scope)
         # e5 reads accent-free Vietnamese poorly; BM25 over accent-free tokens does not care
         weight = (
             self.dense_weight
@@ -207,14 +206,45 @@ class HybridRetriever(BaseRetriever):
         )
         fused = self._fuse(lex, dense, weight)
         fused = self._boost_years(fused, query)
-        out = []
-        for cid, score in fused[:k]:
+        out: list[Passage] = []
+        for cid, score in fused:
+            if len(out) >= k:
+                break
             i = self.lexical.by_id.get(cid)
             if i is None:  # indexed after the lexical snapshot; it will be there after sync
                 continue
             r = self.lexical.records[i]
+            if not self._usable(cid, r.text):  # only instructions to the reader: never a candidate
+                continue
             out.append(Passage.from_record(r.chunk_id, r.text, r.index_text, r.meta, score))
         return out
+
+    def _usable(self, chunk_id: str, text: str) -> bool:
+        """A passage with at least one sentence that is not an instruction (or its payload).
+
+        Passages that only address the assistant would otherwise fill the top k and push out the
+        documents that answer; they are skipped before the cut (cached per index snapshot)."""
+        if chunk_id not in self._usable_cache:
+            self._usable_cache[chunk_id] = bool(clean_sentence_spans(text))
+        return self._usable_cache[chunk_id]
+
+    def _dense(self, vec: list[float], n: int, scope: Scope) -> list[tuple[str, float]]:
+        """Vector hits; one retry on a freshly opened store (an embedded Chroma read while another
+        process writes can fail once), then BM25 alone, counted on /health — never silently."""
+        try:
+            return self.vectors.query(vec, n, where=self._where(scope))
+        except Exception as first:
+            fresh = self.reopen() if self.reopen is not None else None
+            error: Exception = first
+            if fresh is not None:
+                object.__setattr__(self, "vectors", fresh)
+                try:
+                    return fresh.query(vec, n, where=self._where(scope))
+                except Exception as again:  # vector store unreachable (e.g. Chroma server down)
+                    error = again
+            log.warning("dense retrieval failed, answering from the lexical index: %s", error)
+            health.count(health.DENSE_FAILED)
+            return []
 
     def _fuse(
         self, lex: list[tuple[str, float]], dense: list[tuple[str, float]], dense_weight: float | None = None

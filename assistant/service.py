@@ -100,7 +100,9 @@ class Assistant:
         return cls(settings, vectors, lexical, emb)
 
     def _set_lexical(self, lexical: LexicalIndex) -> None:
-        retriever = HybridRetriever.from_settings(self.settings, self.vectors, lexical, self.embeddings)
+        retriever = HybridRetriever.from_settings(
+            self.settings, self.vectors, lexical, self.embeddings, reopen=self._fresh_vectors
+        )
         passages = [Passage.from_record(r.chunk_id, r.text, r.index_text, r.meta) for r in lexical.records]
         corpus = Corpus.of(passages)
         with self._lock:  # swapped together: a question sees one index, old or new
@@ -116,18 +118,24 @@ class Assistant:
         lexical index, passages and mined corpus facts are swapped together."""
         with self._lock:
             stamp = generation(self.settings)
-            if not self.settings.chroma_url:
-                # another process's writes leave an embedded Chroma's HNSW graph stale: read through
-                # a fresh view, then stop the old one (views are this reader's own; nothing else in
-                # the process, such as an ingest running here, is touched)
-                old, self._view = self._view, self._view + 1
-                client = chroma_client(self.settings, view=self._view)
-                self.vectors = VectorIndex(self.settings, embedder_name(self.embeddings), client=client)
-                release_view(self.settings, old)
+            self._fresh_vectors()
             lexical, _ = sync_lexical(Path(self.settings.index_dir), self.vectors)
             self._set_lexical(lexical)
             self._generation = stamp
             health.count(health.INDEX_RELOADED)
+
+    def _fresh_vectors(self) -> VectorIndex | None:
+        """Another process's writes leave an embedded Chroma's HNSW graph stale: read through a
+        fresh view of the same folder, then stop the old one (views are this reader's own; nothing
+        else in the process, such as an ingest running here, is touched). None for a server."""
+        if self.settings.chroma_url:
+            return None
+        with self._lock:
+            old, self._view = self._view, self._view + 1
+            client = chroma_client(self.settings, view=self._view)
+            self.vectors = VectorIndex(self.settings, embedder_name(self.embeddings), client=client)
+            release_view(self.settings, old)
+            return self.vectors
 
     def refresh(self) -> bool:
         """Reload when the index's generation stamp changed since it was read (cheap per request)."""
