@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.citations import make_citation, markers, renumber
+from assistant.citations import MARKER, make_citation, markers, renumber
 from assistant.context import Context, Steps
 from assistant.extractive import Scorer, tokens
 from assistant.figures import extract_figures
@@ -94,8 +94,20 @@ def answer(ctx: Context, q: Query, scope: Scope) -> Steps:
     needs = Requirements(min_provinces=min(2, len(provs)))
     for text, ans in generate(ctx, "draft", q, items, cits, fallback, needs):
         if ans is not None and ans.path == "llm":
-            ans = enforce_support(ans, ctx.similarity)
+            ans = with_numbering_of(enforce_support(ans, ctx.similarity), cits)
         yield text, ans
+
+
+def with_numbering_of(ans: Answer, original: list[Citation]) -> Answer:
+    """The LLM's draft numbered as the extractive draft shown before it (and as the LLM itself
+    wrote while streaming): each [n] keeps pointing at the same span, and the sources are that
+    draft's, so nothing a reader saw a moment ago changes its reference."""
+    number = {(c.passage.chunk_id, c.start, c.end): c.n for c in original}
+    spans = {c.n: (c.passage.chunk_id, c.start, c.end) for c in ans.citations}
+    remap = {n: number[span] for n, span in spans.items() if span in number}
+    ans.answer = MARKER.sub(lambda m: f"[{remap.get(int(m.group(1)), int(m.group(1)))}]", ans.answer)
+    ans.citations = list(original)
+    return ans
 
 
 def bullet_line(c: Citation) -> str:
