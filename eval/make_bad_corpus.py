@@ -326,7 +326,9 @@ def build(out: Path, seed: int = 7, big_mb: int = 50) -> list[Entry]:
         b.add(f"{name}.txt", good_text(40 + i).encode(), "bad-sidecar", "error", blame=f"{name}.meta.yaml")
 
     # 7. unsupported types: ignored without an error
-    b.add("không hỗ trợ/bảng tính.xlsx", zip_bytes({"x": b"1"}), "unsupported", "skipped")
+    b.add("không hỗ trợ/trình chiếu.pptx", zip_bytes({"x": b"1"}), "unsupported", "skipped")
+    # a spreadsheet is read now (ingest/spreadsheet.py): a zip that is no workbook is one error line
+    b.add("bảng tính hỏng/bảng tính.xlsx", zip_bytes({"x": b"1"}), "xlsx-not-a-workbook", "error")
     b.add("không hỗ trợ/chương trình.exe", b"MZ" + b.random_bytes(500), "unsupported", "skipped")
     b.add("không hỗ trợ/không đuôi", good_text(1).encode(), "unsupported", "skipped")
 
