@@ -77,7 +77,8 @@ def answer(ctx: Context, q: Query, scope: Scope) -> Steps:
         yield "", ctx.refuse(q, scope, "draft")
         return
     provs = sorted({c.province for c in cits if c.province})
-    intro = f"Trên cơ sở kinh nghiệm của {', '.join(provs)}, đề xuất một số giải pháp về {q.text.rstrip('?.')}:"
+    # the request is not echoed: its years and figures ("năm 2025") are the reader's, not the sources'
+    intro = f"Trên cơ sở kinh nghiệm của {', '.join(provs)}, đề xuất một số giải pháp:"
     fallback = Answer(
         answer="\n".join([intro, *bullets]),
         refused=False,
