@@ -86,6 +86,7 @@ class Turn:
 
     events: queue.Queue[tuple[str, Any]] = field(default_factory=queue.Queue)
     stop_flag: threading.Event = field(default_factory=threading.Event)
+    abandoned: threading.Event = field(default_factory=threading.Event)  # «Cuộc trò chuyện mới»
     started: float = field(default_factory=time.monotonic)
     done: threading.Event = field(default_factory=threading.Event)
 
@@ -112,6 +113,11 @@ class Turn:
         threading.Thread(target=work, name="dtbd-answer", daemon=True).start()
 
     def stop(self) -> None:
+        self.stop_flag.set()
+
+    def abandon(self) -> None:
+        """Stop, and draw nothing more: the conversation it belonged to was cleared."""
+        self.abandoned.set()
         self.stop_flag.set()
 
     @property
@@ -271,6 +277,8 @@ class Handlers:
             with self._turns_lock:
                 if self._turns.get(session) is turn:
                     del self._turns[session]
+        if turn.abandoned.is_set():  # the chat was cleared meanwhile: never redraw the old one
+            return
         if final is None:  # stopped by «Dừng»
             tail = "_(đã dừng)_"
             chat[-1] = {
@@ -410,7 +418,10 @@ class Handlers:
     # -- a new conversation -----------------------------------------------------------------------------
     def reset(self, request: gr.Request | None = None) -> tuple[Any, ...]:
         """«Cuộc trò chuyện mới»: stop the running answer, clear the page and the saved conversation."""
-        self.stop(request)
+        with self._turns_lock:
+            turn = self._turns.get(_session(request))
+        if turn is not None:
+            turn.abandon()  # its answer must not come back into the cleared chat
         return (
             self.save_conversation([], [], request),
             [],
