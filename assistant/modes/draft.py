@@ -69,7 +69,7 @@ def answer(ctx: Context, q: Query, scope: Scope) -> Steps:
         line = bullet_line(cit)
         if is_duplicate(bullet_body(line), [bullet_body(b) for b in bullets]):
             continue  # the same measure from another document or chunk: once is enough
-        if not check_bullet(line, [cit], ctx.similarity).ok:
+        if not check_bullet(line, [cit]).ok:  # the span's own words: no e5 needed (it is for rewrites)
             continue
         cits.append(cit)
         bullets.append(line)
