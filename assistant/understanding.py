@@ -216,13 +216,19 @@ def resolve_followup(question: str, history: list[str]) -> str:
     )
 
 
+# An imperative that asks for a text to be written (matched accent-free, lower case).
+_DRAFTING_REQUEST = re.compile(r"^\s*(?:hay\s+)?(?:soan|viet|du thao|lap du thao|xay dung du thao)\b")
+
+
 def understand(question: str, history: list[str] | None = None) -> Query:
     text = resolve_followup(question, history or [])
     text = normalize_text(text)
     search_text, found = expand_abbreviations(text)
     provinces = find_provinces(text)
     years = []
-    for m in _YEAR.finditer(text):
+    # A drafting request ("Soạn kế hoạch … năm 2025", "Viết …", "Dự thảo …") names the period of
+    # the text to be written, not a period its sources must be about.
+    for m in ([] if _DRAFTING_REQUEST.match(strip_accents(text).lower()) else _YEAR.finditer(text)):
         a = int(m.group(1))
         b = int(m.group(2)) if m.group(2) else a
         years.append((a, b))

@@ -85,3 +85,11 @@ def test_province_figure_kinds_are_statistics() -> None:
 
     assert understand("Hòa Bình có bao nhiêu học viên?").kind in PROVINCE_FIGURE_KINDS
     assert understand("Viên chức ở Hòa Bình có được cử đi học không?").kind not in PROVINCE_FIGURE_KINDS
+
+
+def test_a_drafting_request_s_year_is_the_text_s_not_a_period_asked() -> None:
+    """"Soạn kế hoạch … năm 2025": the year belongs to the text to be written, not to its sources."""
+    assert understand("Soạn dự thảo kế hoạch đào tạo cán bộ cấp xã năm 2025").years == []
+    assert understand("viet bai phat bieu giai doan 2021-2025").years == []
+    assert understand("Năm 2030 Nghệ An đào tạo bao nhiêu thạc sỹ?").years == [(2030, 2030)]
+    assert understand("Giai đoạn 2012-2020, Nghệ An cử bao nhiêu cán bộ học thạc sỹ?").years == [(2012, 2020)]
