@@ -31,6 +31,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ingest.uploads import pid_alive
+
 EVENT_PATHS = re.compile(r"/gradio_api/(queue/join|call/[^/]+|run/[^/]+|api/[^/]+)/?$")
 UPLOAD_PATH = re.compile(r"/gradio_api/upload/?$")
 MAX_EVENT_BODY = 4 * 1024 * 1024  # an event body is JSON of small values; larger ones are refused
@@ -225,12 +227,4 @@ def _pid_alive(folder_name: str) -> bool:
         pid = int(folder_name.split("-")[1])
     except (ValueError, IndexError):
         return False
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return pid == os.getpid() or pid_alive(pid)

@@ -544,7 +544,8 @@ def write_upload_meta(
     return target
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id still runs (another user's counts as running)."""
     if pid <= 0:
         return False
     try:
@@ -576,7 +577,7 @@ def recover_uploads(corpus_dir: Path | str) -> list[str]:
                 ledger.pop(name)
                 continue
             pid = int(rec.get("pid", 0) or 0)
-            if rec.get("status") == "pending" and pid != os.getpid() and not _alive(pid):
+            if rec.get("status") == "pending" and pid != os.getpid() and not pid_alive(pid):
                 backup = dest / str(rec.get("backup") or "")
                 if rec.get("backup") and backup.is_file():
                     os.replace(backup, dest / name)  # the replaced version comes back
@@ -594,7 +595,7 @@ def recover_uploads(corpus_dir: Path | str) -> list[str]:
                     continue
                 pid_part = p.name[len(prefix) :].split("-", 1)[0]
                 pid = int(pid_part) if pid_part.isdigit() else 0
-                if pid == os.getpid() or _alive(pid):
+                if pid == os.getpid() or pid_alive(pid):
                     continue
                 p.unlink(missing_ok=True)
                 removed.append(p.name)
