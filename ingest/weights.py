@@ -14,11 +14,16 @@ from typing import Any
 _BLOCK = 8 * 1024 * 1024  # large files (the LLM is ~1.1 GB) are hashed in 8 MiB blocks
 
 
+class EmbeddingError(RuntimeError):
+    """The embedding model is missing, its weights do not match the pinned hash, or it fails."""
+
+
 def offline() -> None:
     """Forbid hub downloads for every model library loaded after this call."""
     for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
         os.environ[var] = "1"
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # a server log is not a terminal
 
 
 def progress_bar(total: int, desc: str, enabled: bool) -> Any:

@@ -347,3 +347,47 @@ def test_kill_between_lexical_and_vectors_converges(small_corpus: Path, tmp_path
     assert set(lex.by_id) == set(_vectors(s).all_ids()) and lex.pending == 0
     again = run_ingest(s)
     assert (again.chunks_added, again.chunks_removed, again.lexical_rebuilt) == (0, 0, False)
+
+
+def test_short_documents_are_embedded_together_and_stored_whole(tmp_path: Path) -> None:
+    """A folder of one-paragraph notices: their chunks go to the model in shared batches (where
+    the engine's speed is), yet every document is stored complete, with progress in file order."""
+    from langchain_core.embeddings import Embeddings
+
+    from ingest import pipeline
+
+    corpus = tmp_path / "notices"
+    corpus.mkdir()
+    provinces = ["Lạng Sơn", "Nghệ An", "Lào Cai", "Hải Phòng", "Phú Thọ", "Cà Mau"] * 2
+    for i, prov in enumerate(provinces):
+        (corpus / f"thong-bao-{i:02d}.txt").write_text(
+            f"THÔNG BÁO số {i + 1}/TB-SNV\nSở Nội vụ tỉnh {prov} mở lớp bồi dưỡng kiến thức quản lý nhà nước "
+            f"cho {30 + i} công chức cấp xã, khai giảng ngày {i + 1}/3/2025 tại Trường Chính trị tỉnh.\n",
+            encoding="utf-8",
+        )
+    s = _settings(corpus, tmp_path / "idx")
+    real = get_embeddings(s)
+    calls: list[int] = []
+
+    class Counting(Embeddings):  # the real model, counting how many texts each call carries
+        name = embedder_name(real)
+
+        def embed_documents(self, texts: list[str]) -> list[list[float]]:
+            calls.append(len(texts))
+            return real.embed_documents(texts)
+
+        def embed_query(self, text: str) -> list[float]:
+            return real.embed_query(text)
+
+    ticks: list[tuple[int, int, str]] = []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pipeline, "get_embeddings", lambda _s: Counting())
+        report = run_ingest(s, progress=lambda i, n, name: ticks.append((i, n, name)))
+    assert not report.errors and report.docs_added == len(provinces)
+    assert sum(calls) == report.chunks_added >= len(provinces)
+    assert len(calls) < len(provinces) and max(calls) >= len(provinces)  # shared batches, not one per file
+    states = _vectors(s).doc_states()
+    assert len(states) == len(provinces)
+    assert all(st.n_chunks == {len(st.ids)} for st in states.values())  # each document whole
+    done = [i for i, _, _ in ticks]
+    assert done == sorted(done) and ticks[-1] == (len(provinces), len(provinces), "")
