@@ -18,6 +18,7 @@ wheel; the hub stays switched off (``ingest.weights.offline``).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -295,6 +296,9 @@ def ensure_folder(source: Path, source_sha: str, models_dir: Path) -> Path:
                 folder.parent.mkdir(parents=True, exist_ok=True)
                 _write_folder(source, source_sha, folder)
             except OSError as e:
+                with contextlib.suppress(E5FolderError):  # another process made it meanwhile
+                    check_folder(folder, source_sha)
+                    return folder
                 raise E5FolderError(
                     f"Không ghi được thư mục mô hình / cannot write the model folder {folder} "
                     f"(DTBD_MODELS_DIR): {e}"

@@ -320,14 +320,26 @@ class VectorIndex:
             self.collection.delete(ids=ids[i : i + _BATCH])
 
     def query(
-        self, vector: list[float], k: int, where: dict[str, Any] | None = None
+        self,
+        vector: list[float],
+        k: int,
+        where: dict[str, Any] | None = None,
+        ids: list[str] | None = None,
     ) -> list[tuple[str, float]]:
-        """(chunk id, cosine similarity) best first."""
-        n = self.count()
-        if n == 0:
+        """(chunk id, cosine similarity) best first, among ``ids`` and/or the ``where`` filter.
+
+        A known id list is the fast scope: at 100k chunks Chroma searches 1.5k given ids in
+        ~9 ms, the same chunks found by a metadata ``where`` in ~60 ms (``make bench``). No
+        ``count()`` first: Chroma returns fewer than ``k`` by itself, and counting 100k chunks
+        costs 14 ms a question."""
+        if ids is not None and not ids:
             return []
         res = self.collection.query(
-            query_embeddings=[vector], n_results=min(k, n), where=where or None, include=["distances"]
+            query_embeddings=[vector],
+            n_results=min(k, len(ids)) if ids is not None else k,
+            where=where or None,
+            ids=ids,
+            include=["distances"],
         )
         return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0], strict=True)]
 
@@ -782,6 +794,7 @@ class LexicalIndex:
         self.ids_digest = ""
         self.generation = ""
         self.pending = 0
+        self.pending_ids: set[str] = set()  # searchable, but their vectors are not stored yet
         self._db: sqlite3.Connection | None = None
         self._pos = np.zeros(0, dtype=np.int64)
         self._lock = threading.Lock()
@@ -846,6 +859,8 @@ class LexicalIndex:
                 sum_dl += int(dl)
                 n_postings += int(nterms)
                 idx.pending += int(pending)
+                if pending:
+                    idx.pending_ids.add(cid)
             got_postings = 0
             for rows_b, tfs_b, dls_b, crc in db.execute("SELECT rows, tfs, dls, crc FROM postings"):
                 if zlib.crc32(rows_b + tfs_b + dls_b) != crc or not len(rows_b) == len(tfs_b) == len(dls_b):

@@ -114,3 +114,33 @@ def test_current_province_reaches_former_parts_and_former_only_itself(assistant:
     assert retriever.scope_for(understand("Lào Cai giai đoạn 2010-2015 đào tạo bao nhiêu cán bộ?")).provinces == [
         "Lào Cai"
     ]
+
+
+def test_scoped_dense_search_by_ids_equals_the_metadata_filter(assistant: Any) -> None:
+    """The scope's id list (the fast path) finds exactly what Chroma's `where` filter finds."""
+    retriever = _retriever(assistant)
+    q = understand("Lào Cai đào tạo trình độ lý luận chính trị cho bao nhiêu cán bộ?")
+    scope = retriever.scope_for(q)
+    allowed = retriever._allowed_ids(scope)
+    assert allowed and scope.searched
+    vec = retriever.embeddings.embed_query(q.search_text)
+    by_ids = retriever._dense(vec, 30, scope, allowed)
+    by_where = retriever.vectors.query(vec, 30, where=retriever._where(scope))
+    assert [c for c, _ in by_ids] == [c for c, _ in by_where]
+    assert {c for c, _ in by_ids} <= allowed
+
+
+def test_ids_unknown_to_chroma_fall_back_to_the_filter(assistant: Any) -> None:
+    """A chunk deleted from Chroma after the lexical snapshot must not cost the dense hits."""
+    from assistant import health
+
+    retriever = _retriever(assistant)
+    q = understand("Nghệ An đào tạo bao nhiêu thạc sỹ?")
+    scope = retriever.scope_for(q)
+    allowed = retriever._allowed_ids(scope)
+    assert allowed
+    vec = retriever.embeddings.embed_query(q.search_text)
+    failed = health.counters()[health.DENSE_FAILED]
+    hits = retriever._dense(vec, 30, scope, allowed | {"khong-co-trong-chroma"})
+    assert hits and {c for c, _ in hits} <= allowed
+    assert health.counters()[health.DENSE_FAILED] == failed

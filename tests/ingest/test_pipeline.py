@@ -251,6 +251,11 @@ def test_lexical_scores_are_bm25s_scores(corpus_settings: Settings) -> None:
         assert max(abs(a - b) for (_, a), (_, b) in zip(got, want, strict=True)) < 1e-4
 
 
+def hits_of_new_doc(s: Settings) -> set[str]:
+    lex = LexicalIndex.load(s.index_dir)
+    return {r.chunk_id for r in lex.records if r.meta.get("source") == "doi-may.txt"}
+
+
 def test_new_document_is_answerable_before_its_vectors(small_corpus: Path, tmp_path: Path) -> None:
     from ingest.index import generation, status
 
@@ -265,6 +270,7 @@ def test_new_document_is_answerable_before_its_vectors(small_corpus: Path, tmp_p
         lex = LexicalIndex.load(s.index_dir)
         hits = lex.search("huyện Đồi Mây bao nhiêu học viên", 3)
         seen["top"] = lex.records[lex.by_id[hits[0][0]]].text
+        seen["pending_ids"] = set(lex.pending_ids)
         seen["status"] = status(s)
         seen["chroma"] = _vectors(s).count()
         seen["generation"] = generation(s)
@@ -273,6 +279,7 @@ def test_new_document_is_answerable_before_its_vectors(small_corpus: Path, tmp_p
     assert report.docs_added == 1 and not report.errors
     assert "486 học viên" in str(seen["top"])  # found by the lexical index …
     assert seen["chroma"] == total  # … while no vector of it was stored yet
+    assert hits_of_new_doc(s) == seen["pending_ids"] != set()  # the reader knows which are waiting
     assert seen["status"]["pending_vectors"] > 0 and seen["status"]["chunks"] > total  # type: ignore[index]
     assert seen["generation"] not in ("", gen)
     after = status(s)
