@@ -33,8 +33,9 @@ RRF_K = 60  # reciprocal-rank-fusion constant, as in Cormack et al. (2009); only
 # A scope of up to this many chunks goes to Chroma as its id list (at 100k chunks: 13 ms for
 # 1.5k ids, 28 ms for 10k, 53 ms for 30k); a larger one as a metadata filter (~60 ms, any size).
 DENSE_IDS_MAX = 20_000
-# Question embeddings + vector searches of concurrent questions (each waits for its own).
-_DENSE_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="dtbd-dense")
+# BM25 searches of concurrent questions, each beside its own question's embedding (it takes no
+# lock but the lexical index's own, so a waiting caller can never hold what it needs).
+_LEXICAL_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="dtbd-bm25")
 
 
 @dataclass
@@ -194,20 +195,21 @@ class HybridRetriever(BaseRetriever):
         if allowed is not None and not allowed:
             return []
         n = max(self.candidates, k)
-        lex: list[tuple[str, float]] = []
-        dense_part: Future[list[tuple[str, float]]] | None = None
+        lex_part: Future[list[tuple[str, float]]] | None = None
+        dense: list[tuple[str, float]] = []
+        if self.mode == "hybrid":
+            # BM25 runs beside the question's embedding and the vector search (the model, numpy
+            # and Chroma release the GIL). Not the other way round: the dense side may reopen the
+            # vector store, which takes the caller's locks, so it stays in the caller's thread.
+            lex_part = _LEXICAL_POOL.submit(self._lexical, query, n, allowed)
         if self.mode in ("hybrid", "dense"):
-            # the question's embedding and the vector search run beside the BM25 search: the
-            # model and Chroma release the GIL, and this is what a user waits for
-            dense_part = _DENSE_POOL.submit(
-                lambda: self._dense(self.embeddings.embed_query(query.search_text), n, scope, allowed)
-            )
-        if self.mode in ("hybrid", "lexical"):
-            mask = self.lexical.mask(allowed) if allowed is not None else None
-            lex = self.lexical.search(query.search_text, n, allowed=mask)
-            if allowed is not None:
-                lex = [(cid, s) for cid, s in lex if cid in allowed]
-        dense = dense_part.result() if dense_part is not None else []
+            dense = self._dense(self.embeddings.embed_query(query.search_text), n, scope, allowed)
+        if lex_part is not None:
+            lex = lex_part.result()
+        elif self.mode == "lexical":
+            lex = self._lexical(query, n, allowed)
+        else:
+            lex = []
         # e5 reads accent-free Vietnamese poorly; BM25 over accent-free tokens does not care
         weight = (
             self.dense_weight
@@ -228,6 +230,12 @@ class HybridRetriever(BaseRetriever):
                 continue
             out.append(Passage.from_record(r.chunk_id, r.text, r.index_text, r.meta, score))
         return out
+
+    def _lexical(self, query: Query, n: int, allowed: set[str] | None) -> list[tuple[str, float]]:
+        """BM25 hits within the scope (a weight mask inside the index, then checked)."""
+        mask = self.lexical.mask(allowed) if allowed is not None else None
+        lex = self.lexical.search(query.search_text, n, allowed=mask)
+        return [(cid, s) for cid, s in lex if cid in allowed] if allowed is not None else lex
 
     def _usable(self, chunk_id: str, text: str) -> bool:
         """A passage with at least one sentence that is not an instruction (or its payload).

@@ -244,9 +244,6 @@ def _searchable_phase(
     return jobs
 
 
-EMBED_BATCH = 64  # chunks embedded per call, across documents: a folder of short files batches too
-
-
 def _vector_phase(
     settings: IngestSettings,
     files: list[Path],
@@ -259,7 +256,7 @@ def _vector_phase(
 ) -> None:
     """Store each searchable document's vectors, then retire its stale chunks (both indexes).
 
-    Documents go ``EMBED_BATCH`` chunks at a time: one embedding call (the engine's batch is
+    Documents go ``settings.ingest_batch`` chunks at a time: one embedding call (the engine's batch is
     where its speed is) and one Chroma write for them all (~40 ms per call, whatever its size).
     New chunks are stored before stale ones are deleted, so a kill at any point leaves every
     document either as it was or complete, and the next run converges.
@@ -302,7 +299,7 @@ def _vector_phase(
         if job is None:
             continue
         batch.append((i, path, job))
-        if sum(len(j.chunks) for _, _, j in batch) >= EMBED_BATCH:
+        if sum(len(j.chunks) for _, _, j in batch) >= settings.ingest_batch:
             flush()
     flush()
     if progress:

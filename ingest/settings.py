@@ -58,6 +58,9 @@ class IngestSettings(BaseSettings):
     e5_dtype: Literal["auto", "float32", "bfloat16"] = Field(
         default="auto", description="Kiểu số của máy torch: auto (bf16 nếu CPU hỗ trợ), float32, bfloat16"
     )
+    # Chunks per model call and per Chroma write, across documents: batches are where the engine's
+    # speed is (~40 ms per Chroma call whatever its size); a kill loses at most one batch's work.
+    ingest_batch: int = Field(default=64, ge=1, description="Số đoạn mỗi lô nhúng và ghi khi nạp")
     models_dir: Path = Field(
         default=PROJECT_ROOT / "var" / "models",
         description="Thư mục mô hình chuyển đổi từ trọng số đã ghim (tạo lại khi thiếu hoặc hỏng)",

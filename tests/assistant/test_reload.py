@@ -76,3 +76,45 @@ def test_a_figure_from_a_poor_scan_carries_a_warning() -> None:
     assert "[1] trang 2" in warning and "[2]" not in warning and "[3]" not in warning
     assert "đối chiếu" in warning
     assert poor_scan_warning([good, typed], 80.0) == ""
+
+
+def test_a_failed_vector_read_inside_a_question_reopens_the_store_without_hanging(tmp_path: Path) -> None:
+    """The dense side reopens the vector store under the assistant's lock: it must do so in the
+    question's own thread (a helper thread waiting on that lock would hang the question forever)."""
+    import threading
+
+    from assistant import health
+    from assistant.service import Assistant
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(PROJECT_ROOT / "corpus" / "001_4cad61de56c6e0a2.txt", corpus)
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", llm="none", feedback_log=tmp_path / "f")
+    _outside_ingest(settings)
+    bot = Assistant.from_settings(settings)
+    assert "Lào Cai" in bot.ask("Lào Cai đào tạo bao nhiêu cán bộ?").answer
+    class Failing:  # the real collection, whose next two reads fail (ids path, then filter path)
+        def __init__(self, inner: object) -> None:
+            self.inner, self.left = inner, 2
+
+        def query(self, **kw: object) -> object:
+            if self.left:
+                self.left -= 1
+                raise RuntimeError("injected: vector store read failed")
+            return self.inner.query(**kw)  # type: ignore[attr-defined]
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.inner, name)
+
+    view = bot._view
+    bot.retriever.vectors.collection = Failing(bot.retriever.vectors.collection)
+    before = health.counters()
+    out: dict[str, object] = {}
+    t = threading.Thread(target=lambda: out.update(ans=bot.ask("Lào Cai đào tạo bao nhiêu cán bộ?")), daemon=True)
+    t.start()
+    t.join(timeout=120)
+    assert not t.is_alive(), "the question hung"
+    ans = out["ans"]
+    assert not ans.refused and ans.citations  # type: ignore[attr-defined]
+    assert bot._view > view  # the failed read reopened the store …
+    assert health.counters()[health.DENSE_FAILED] == before[health.DENSE_FAILED]  # … not bypassed

@@ -120,6 +120,8 @@ def _env(settings: Settings) -> dict[str, str]:
         DTBD_CORPUS_DIR=str(settings.corpus_dir),
         DTBD_LLM="none",
         DTBD_CACHE_DIR=str(settings.cache_dir),
+        # several write batches per run, so that a kill lands between them, as in a large library
+        DTBD_INGEST_BATCH="4",
     )
 
 
