@@ -28,14 +28,20 @@ def _outside_ingest(settings: Settings, *paths: Path) -> None:
     assert r.returncode == 0, r.stderr
 
 
-def test_a_running_assistant_picks_up_an_outside_ingest(tmp_path: Path) -> None:
-    from assistant.service import Assistant
-
+def _lao_cai_index(tmp_path: Path) -> Settings:
+    """An index of one corpus document (Lào Cai), ingested by another process."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     shutil.copy(PROJECT_ROOT / "corpus" / "001_4cad61de56c6e0a2.txt", corpus)
     settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", llm="none", feedback_log=tmp_path / "f")
     _outside_ingest(settings)
+    return settings
+
+
+def test_a_running_assistant_picks_up_an_outside_ingest(tmp_path: Path) -> None:
+    from assistant.service import Assistant
+
+    settings = _lao_cai_index(tmp_path)
     from assistant import health
 
     bot = Assistant.from_settings(settings)
@@ -43,7 +49,7 @@ def test_a_running_assistant_picks_up_an_outside_ingest(tmp_path: Path) -> None:
     assert before["documents"] == 1
     assert bot.ask("Hà Giang cử bao nhiêu cán bộ học thạc sỹ?").refused
 
-    new = corpus / "ha_giang.txt"
+    new = Path(settings.corpus_dir) / "ha_giang.txt"
     new.write_text(HA_GIANG, encoding="utf-8")
     _outside_ingest(settings, new)  # another process writes while this one keeps its objects
 
@@ -86,11 +92,7 @@ def test_a_failed_vector_read_inside_a_question_reopens_the_store_without_hangin
     from assistant import health
     from assistant.service import Assistant
 
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    shutil.copy(PROJECT_ROOT / "corpus" / "001_4cad61de56c6e0a2.txt", corpus)
-    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", llm="none", feedback_log=tmp_path / "f")
-    _outside_ingest(settings)
+    settings = _lao_cai_index(tmp_path)
     bot = Assistant.from_settings(settings)
     assert "Lào Cai" in bot.ask("Lào Cai đào tạo bao nhiêu cán bộ?").answer
     class Failing:  # the real collection, whose next two reads fail (ids path, then filter path)
