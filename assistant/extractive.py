@@ -626,3 +626,98 @@ def best_extract(
     """The best-supported span for the question, or None when the passages do not answer it."""
     cands = eligible(query, passages, idf, min_coverage)
     return cands[0] if cands else None
+
+
+_NAME_WORD = re.compile(r"[^\W\d_][\w/-]*", re.UNICODE)
+# A title set beside a person ("Đồng chí A, Ủy viên Ban Thường vụ, Trưởng Ban …") describes that
+# person: it is not itself the answer to "ai", and what follows it still speaks of the person.
+_TITLE = re.compile(
+    r"^(?:Ủy viên|Uỷ viên|Phó|Trưởng|Giám đốc|Bí thư|Chủ tịch|Chủ nhiệm|Bộ trưởng|Thứ trưởng|"
+    r"Hiệu trưởng|Chánh|Tổng Bí thư|Tổng Giám đốc)\b"
+)
+# A name governs the words after it up to the next name (Vietnamese puts the doer first: "Sở Nội
+# vụ tham mưu Ban Cán sự đảng …"), and the few words of its own clause before it ("phối hợp với X").
+NAME_LEAD_WORDS = 3
+_CLAUSE_MARK = re.compile(r"[,;:.!?()]")
+# Names matching the question within this share of the best one answer as well (a tie names both).
+NAME_TIE = 0.1
+# Below this the best name's words barely match the question: no name is clearly the answer, and
+# none is required (the grounding check still applies).
+NAME_MIN_COVERAGE = 0.25
+
+
+def name_runs(text: str) -> list[tuple[int, int]]:
+    """Word-index ranges of proper names, by Vietnamese capitalisation: each word of a name opens
+    with a capital and keeps its lower-case second syllable ("Sở Nội vụ", "Ban Tổ chức Tỉnh ủy",
+    "UBND tỉnh"). A run needs two capitals or an acronym, so a sentence's first word is no name.
+    Punctuation ends a run ("Đặng Ngọc Thức, Trưởng Phòng …" is two)."""
+    words = list(_NAME_WORD.finditer(text))
+    runs: list[tuple[int, int]] = []
+    start = None
+    for i, m in enumerate(words):
+        cap = m.group(0)[0].isupper()
+        joined = i > 0 and text[words[i - 1].end() : m.start()].isspace()
+        if start is not None and joined and (cap or words[i - 1].group(0)[0].isupper()):
+            continue
+        if start is not None:
+            runs.append((start, i))
+        start = i if cap else None
+    if start is not None:
+        runs.append((start, len(words)))
+    names = []
+    for a, b in runs:
+        run = [m.group(0) for m in words[a:b]]
+        if sum(w[0].isupper() for w in run) >= 2 or any(len(w) >= 2 and w.isupper() for w in run):
+            names.append((a, b))
+    return names
+
+
+def answer_names(query: Query, ex: Extract, idf: dict[str, float]) -> tuple[str, ...]:
+    """The names a who/where answer must state: those of the quote whose own words (what follows
+    each up to the next name, and the words just before it in its clause) match the question
+    best, less the question's own names and the titles that describe a person.
+
+    In "A tham mưu X, còn B tham mưu Y" the answer to "ai tham mưu Y?" is B, though A is in the
+    same sentence. Empty when the quote names nothing new (then nothing is required)."""
+    if query.kind not in ("who", "where"):
+        return ()
+    text = ex.quote
+    matches = list(_NAME_WORD.finditer(text))
+    words = [m.group(0) for m in matches]
+    asked: set[str] = set()  # the question's own names, word by word ("Ban Cán sự đảng UBND tỉnh")
+    for m in _NAME_WORD.finditer(query.text):
+        if m.group(0)[0].isupper():
+            asked |= tokens(m.group(0))
+    names = [
+        (a, b)
+        for a, b in name_runs(text)
+        if not _TITLE.match(" ".join(words[a:b]))
+        and not all(tokens(w) <= asked for w in words[a:b] if w[0].isupper())
+    ]
+    scorer = Scorer(query, idf)
+    scored = []
+    for k, (a, b) in enumerate(names):
+        end = names[k + 1][0] if k + 1 < len(names) else len(words)
+        for e in range(b, end):  # an aside in brackets governs nothing outside them
+            if ")" in text[matches[e - 1].end() : matches[e].start()]:
+                end = e
+                break
+        lead = a
+        while lead > max(0, a - NAME_LEAD_WORDS) and not _CLAUSE_MARK.search(
+            text[matches[lead - 1].end() : matches[lead].start()]
+        ):
+            lead -= 1
+        own = text[matches[lead].start() : matches[end - 1].end()]
+        scored.append((scorer.coverage(tokens(own)), " ".join(words[a:b])))
+    if not scored:
+        return ()
+    top = max(s for s, _ in scored)
+    if top < NAME_MIN_COVERAGE:
+        return ()
+    return tuple(dict.fromkeys(n for s, n in scored if s >= top - NAME_TIE))
+
+
+def states_name(text: str, name: str) -> bool:
+    """Does the text state the name? Its capitalised words must all be there, in any case."""
+    words = {w.casefold() for w in _NAME_WORD.findall(text)}
+    return all(w.casefold() in words for w in _NAME_WORD.findall(name) if w[0].isupper())

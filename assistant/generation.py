@@ -18,6 +18,7 @@ from langchain_core.runnables import Runnable
 
 from assistant.citations import attribute_single_source, renumber
 from assistant.context import Context, Steps
+from assistant.extractive import states_name
 from assistant.figures import extract_figures
 from assistant.grounding import check
 from assistant.injection import strip_instructions
@@ -59,6 +60,23 @@ class Requirements:
 
     figure: str | None = None  # the canonical value of the extracted figure it must repeat
     min_provinces: int = 0  # drafts: cite at least this many provinces
+    names: tuple[str, ...] = ()  # who/where: it must state one of these (the answering clause's names)
+
+
+def unmet(needs: Requirements, text: str, citations: list[Citation], refusal_expected: bool = False) -> list[str]:
+    """Why a finished LLM answer may not be shown (empty when it may), beyond the grounding check."""
+    problems = []
+    if not citations:
+        problems.append("không có trích dẫn")
+    if needs.figure is not None and needs.figure not in {f.value for f in extract_figures(text)}:
+        problems.append("thiếu số liệu của đoạn trích")
+    if needs.min_provinces and len({c.province for c in citations if c.province}) < needs.min_provinces:
+        problems.append(f"cần trích dẫn ít nhất {needs.min_provinces} tỉnh")
+    if needs.names and not any(states_name(text, n) for n in needs.names):
+        problems.append("không nêu tên trong mệnh đề trả lời của đoạn trích: " + ", ".join(needs.names))
+    if "không có thông tin" in text.lower() and not refusal_expected:
+        problems.append("mô hình từ chối dù có đoạn trích")
+    return problems
 
 
 def generate(
@@ -106,15 +124,7 @@ def generate(
     ctx.timed("llm", t)
     text = attribute_single_source(buf.strip(), citations)
     text, cits = renumber(text, citations)
-    problems = list(check(text, cits, q).problems)
-    if not cits:
-        problems.append("không có trích dẫn")
-    if needs.figure is not None and needs.figure not in {f.value for f in extract_figures(text)}:
-        problems.append("thiếu số liệu của đoạn trích")
-    if needs.min_provinces and len({c.province for c in cits if c.province}) < needs.min_provinces:
-        problems.append(f"cần trích dẫn ít nhất {needs.min_provinces} tỉnh")
-    if "không có thông tin" in text.lower() and not fallback.refused:
-        problems.append("mô hình từ chối dù có đoạn trích")
+    problems = [*check(text, cits, q).problems, *unmet(needs, text, cits, fallback.refused)]
     if problems:
         fallback.notes.append("Bản do mô hình soạn bị thay bằng bản trích nguyên văn: " + "; ".join(problems))
         yield "", fallback

@@ -14,7 +14,7 @@ import time
 from assistant.citations import make_citation
 from assistant.context import Context, Steps
 from assistant.document_facts import answer_fact, intent_of
-from assistant.extractive import MIN_COVERAGE, Extract, Scorer, eligible, period_covers, tokens
+from assistant.extractive import MIN_COVERAGE, Extract, Scorer, answer_names, eligible, period_covers, tokens
 from assistant.generation import Requirements, generate
 from assistant.modes import learn
 from assistant.phrasing import conflict_answer, extractive_answer, sentence, subject
@@ -85,7 +85,9 @@ def answer(ctx: Context, q: Query, scope: Scope) -> Steps:
         yield "", answer_
         return
     yield answer_.answer, None  # the verified extractive answer shows at once
-    needs = Requirements(figure=ex.figure.value if ex.figure is not None else None)
+    needs = Requirements(
+        figure=ex.figure.value if ex.figure is not None else None, names=answer_names(q, ex, ctx.idf)
+    )
     yield from generate(ctx, "qa", q, [(1, ex.passage, ex.passage.text)], [answer_.citations[0]], answer_, needs)
 
 
