@@ -638,6 +638,8 @@ _TITLE = re.compile(
 # A name governs the words after it up to the next name (Vietnamese puts the doer first: "Sở Nội
 # vụ tham mưu Ban Cán sự đảng …"), and the few words of its own clause before it ("phối hợp với X").
 NAME_LEAD_WORDS = 3
+# Words a person's name is introduced with, not part of it ("Đồng chí Lê Văn Hòa" is "ông Lê Văn Hòa").
+_HONORIFIC = re.compile(r"^(?:Đồng chí|Ông|Bà|Anh|Chị)\s+", re.I)
 _CLAUSE_MARK = re.compile(r"[,;:.!?()]")
 # Names matching the question within this share of the best one answer as well (a tie names both).
 NAME_TIE = 0.1
@@ -708,13 +710,27 @@ def answer_names(query: Query, ex: Extract, idf: dict[str, float]) -> tuple[str,
         ):
             lead -= 1
         own = text[matches[lead].start() : matches[end - 1].end()]
-        scored.append((scorer.coverage(tokens(own)), " ".join(words[a:b])))
+        scored.append((scorer.coverage(tokens(own)), _bare_name(text, matches, a, b)))
     if not scored:
         return ()
     top = max(s for s, _ in scored)
     if top < NAME_MIN_COVERAGE:
         return ()
     return tuple(dict.fromkeys(n for s, n in scored if s >= top - NAME_TIE))
+
+
+def _bare_name(text: str, matches: list[re.Match[str]], a: int, b: int) -> str:
+    """The name of words ``a:b`` as an answer must state it: without the capital every sentence
+    opens with ("Giao Ban Tổ chức …" is "Ban Tổ chức …") nor the honorific before a person."""
+    name = " ".join(m.group(0) for m in matches[a:b])
+    bare = _HONORIFIC.sub("", name)
+    if bare != name:
+        return bare
+    words = name.split()
+    opens = a == 0 or re.search(r"[.!?:\n]", text[matches[a - 1].end() : matches[a].start()])
+    if opens and not words[0].isupper() and any(w[0].isupper() for w in words[1:]):
+        words = words[1:]
+    return " ".join(words)
 
 
 def states_name(text: str, name: str) -> bool:

@@ -79,3 +79,12 @@ def test_figure_questions_require_no_name() -> None:
 def test_states_name_needs_every_capitalised_word() -> None:
     assert states_name("Cơ quan đó là sở nội vụ [1].", "Sở Nội vụ")
     assert not states_name("Cơ quan đó là Ban Tổ chức Tỉnh ủy [1].", "Sở Nội vụ")
+
+
+def test_sentence_opening_capital_and_honorific_are_not_part_of_the_name() -> None:
+    duty = "Giao Ban Tổ chức Tỉnh ủy là cơ quan thường trực, theo dõi, đôn đốc việc thực hiện kế hoạch."
+    assert _names("Cơ quan nào là cơ quan thường trực theo dõi, đôn đốc việc thực hiện?", duty) == (
+        "Ban Tổ chức Tỉnh ủy",
+    )
+    director = "Đồng chí Trần Văn Nam, Giám đốc Sở Nội vụ, cho biết tỉnh đã mở 12 lớp bồi dưỡng."
+    assert _names("Giám đốc Sở Nội vụ là ai?", director) == ("Trần Văn Nam",)
