@@ -231,11 +231,31 @@ _PERSON_UNITS = {
 def _counts_target(targets: list[str], toks: set[str]) -> bool:
     """The figure counts what the question counts (the noun after "bao nhiêu")."""
     for t in targets:
-        if t in toks or t.split("_")[0] in toks:
+        # "bao nhiêu lớp bồi dưỡng" is counted by "5 lớp"; but a person noun is one two-syllable
+        # word whose first syllable alone means something else ("học" in "lớp học" is no "học viên")
+        if t in toks or (t not in _PERSON_UNITS and t.split("_")[0] in toks):
             return True
         if (t in _PERSON_UNITS or t.split("_")[0] in _PERSON_UNITS) and _PERSON_UNITS & toks:
             return True
     return False
+
+
+# "17 học viên đạt loại giỏi, chiếm 54,83%": a count stated as a share of a whole is a part of it,
+# not the whole a plain "bao nhiêu học viên" asks for (unless the question names that part).
+_SHARE = re.compile(r"([^\d;.()]{0,80}?),?\s+chiếm\s+(?:tỷ lệ\s+|tỉ lệ\s+|khoảng\s+)?\d", re.I)
+PART_OF_WHOLE = -0.2
+# The words right after a figure that name what it counts ("học viên", "cán bộ"), not which part.
+_COUNTED_NOUN_WORDS = 2
+
+
+def _is_share(sentence: str, fig: Figure, asked: set[str]) -> bool:
+    """Is the figure a share of a larger whole, qualified by words the question does not use?"""
+    m = _SHARE.match(sentence, fig.end)
+    if not m:
+        return False
+    qualifier = m.group(1).split()[_COUNTED_NOUN_WORDS:]
+    words = [w for w in (_AWORD.findall(fold(" ".join(qualifier)))) if w]
+    return bool(words) and sum(w in asked for w in words) < len(words) / 2
 
 
 _BREAKDOWN = re.compile(r"^(?:Trong đó|Trong số đó|Gồm|Bao gồm)\b", re.I)
@@ -468,6 +488,7 @@ def figure_candidates(
     # Identifiers the question names ("khóa 26", "K52A", "K15C03"): a sentence that shows none of
     # them, nor does the sentence before it or the document's head, speaks of another class.
     idents = identifiers(scorer.terms)
+    asked = tokens(query.text)
     out: list[Extract] = []
     for rank, p in enumerate(passages):
         # a passage's first sentence is its topic: a report's paragraph lead, a news page's sapo
@@ -510,6 +531,9 @@ def figure_candidates(
             figs = [f for f in figs if not _is_label_number(f, sentence)]
             if query.kind == "duration":
                 figs = [f for f in figs if _TIME_UNIT.match(sentence, f.end)]
+            elif query.kind == "count" and not any(_TIME_UNIT.fullmatch(" " + t) for t in query.targets):
+                # "4 tháng" counts months: no answer to "bao nhiêu học viên"
+                figs = [f for f in figs if not _TIME_UNIT.match(sentence, f.end)]
             if query.kind == "year":
                 figs = [f for f in figs if f.kind == "year_range" or re.fullmatch(r"(19|20)\d{2}", f.raw)]
             same_kind = query.kind in ("percent", "money")
@@ -562,6 +586,7 @@ def figure_candidates(
                     "breakdown": -0.3
                     if wants_total and (_inside_parens(sentence, f.start) or _BREAKDOWN.match(sentence))
                     else 0.0,
+                    "share": PART_OF_WHOLE if query.kind == "count" and _is_share(sentence, f, asked) else 0.0,
                 }
                 score = sum(feats.values())
                 if len(targets) > 1:  # "mấy lớp …, với bao nhiêu học viên?": take the next figure too

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.extractive import answer_names, best_extract, idf_table, name_runs, states_name
+from assistant.extractive import answer_names, best_extract, eligible, idf_table, name_runs, states_name
 from assistant.types import Passage
 from assistant.understanding import understand
 
@@ -88,3 +88,39 @@ def test_sentence_opening_capital_and_honorific_are_not_part_of_the_name() -> No
     )
     director = "Đồng chí Trần Văn Nam, Giám đốc Sở Nội vụ, cho biết tỉnh đã mở 12 lớp bồi dưỡng."
     assert _names("Giám đốc Sở Nội vụ là ai?", director) == ("Trần Văn Nam",)
+
+
+# Written for these tests: a class-closing news item, in the shape such pages take.
+CLOSING = [
+    "Trung tâm Chính trị huyện Cẩm Xuyên bế giảng lớp bồi dưỡng lý luận chính trị cho đảng viên mới khóa 3.",
+    "Sau 4 ngày học tập, 45 học viên đã nắm vững các nội dung của 10 chuyên đề.",
+    "Kết quả có 20 học viên đạt loại giỏi, chiếm 44,4%, 25 học viên đạt loại khá, chiếm 55,6%.",
+]
+OPENING = [
+    "Sáng 10/3, Trường Chính trị tỉnh khai giảng lớp cao cấp lý luận chính trị K20; dự lễ có lãnh đạo Ban "
+    "Tổ chức Tỉnh ủy, lãnh đạo Trường Chính trị tỉnh, giảng viên và 58 học viên.",
+    "Đây là lớp thứ hai của tỉnh trong tổng số 9 lớp học cao cấp lý luận chính trị K20 do Học viện tổ chức.",
+    "Trong 4 tháng, học viên lớp cao cấp lý luận chính trị K20 sẽ học các môn về chủ nghĩa Mác-Lênin.",
+]
+
+
+def _figure(question: str, sentences: list[str]) -> str | None:
+    """The figure answering the question from one passage of these sentences (and an unrelated one)."""
+    passages = [_passage(" ".join(sentences)), _passage(OTHER[0], 1)]
+    idf = idf_table(p.text for p in passages)
+    leads = {"d0": sentences[0], "d1": OTHER[0]}  # each document's opening, as the qa mode passes them
+    found = eligible(understand(question, []), passages, idf, min_coverage=0.3, leads=leads)
+    return found[0].figure.raw if found and found[0].figure is not None else None
+
+
+def test_a_share_of_the_class_is_not_the_class() -> None:
+    q = "Lớp bồi dưỡng đảng viên mới khóa 3 ở Cẩm Xuyên có bao nhiêu học viên?"
+    assert _figure(q, CLOSING) == "45"
+    # the part asked by name is the answer
+    assert _figure("Lớp bồi dưỡng đảng viên mới khóa 3 có bao nhiêu học viên đạt loại giỏi?", CLOSING) == "20"
+
+
+def test_learners_are_counted_by_learners_not_by_classes_or_months() -> None:
+    # "lớp học" holds the syllable "học" but counts classes; "3 tháng" counts months
+    assert _figure("Lớp cao cấp lý luận chính trị K20 có bao nhiêu học viên?", OPENING) == "58"
+    assert _figure("Học viện đã tổ chức bao nhiêu lớp cao cấp lý luận chính trị?", OPENING) == "9"
