@@ -40,6 +40,7 @@ _KINDS = {
     "duration": {"number"},  # a number followed by its unit of time ("6 tháng", "30 ngày")
 }
 _TIME_UNIT = re.compile(r"\s*(?:ngày|tuần|tháng|năm|buổi|giờ)(?!\w)", re.I)
+_TIME_WORDS = {fold(w) for w in ("ngày", "tuần", "tháng", "năm", "buổi", "giờ")}  # as question targets read
 
 
 def _grams(bare: str) -> set[str]:
@@ -531,7 +532,7 @@ def figure_candidates(
             figs = [f for f in figs if not _is_label_number(f, sentence)]
             if query.kind == "duration":
                 figs = [f for f in figs if _TIME_UNIT.match(sentence, f.end)]
-            elif query.kind == "count" and not any(_TIME_UNIT.fullmatch(" " + t) for t in query.targets):
+            elif query.kind == "count" and not any(t.split("_")[0] in _TIME_WORDS for t in query.targets):
                 # "4 tháng" counts months: no answer to "bao nhiêu học viên"
                 figs = [f for f in figs if not _TIME_UNIT.match(sentence, f.end)]
             if query.kind == "year":

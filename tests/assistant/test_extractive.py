@@ -124,3 +124,8 @@ def test_learners_are_counted_by_learners_not_by_classes_or_months() -> None:
     # "lớp học" holds the syllable "học" but counts classes; "3 tháng" counts months
     assert _figure("Lớp cao cấp lý luận chính trị K20 có bao nhiêu học viên?", OPENING) == "58"
     assert _figure("Học viện đã tổ chức bao nhiêu lớp cao cấp lý luận chính trị?", OPENING) == "9"
+
+
+def test_a_question_counting_days_is_answered_by_days() -> None:
+    days = ["Năm 2023, huyện tổ chức bồi dưỡng cho cán bộ cấp xã với tổng cộng 1.200 ngày công học tập."]
+    assert _figure("Năm 2023 huyện tổ chức bao nhiêu ngày công bồi dưỡng cho cán bộ cấp xã?", days) == "1.200"
