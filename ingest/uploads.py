@@ -565,13 +565,12 @@ def recover_uploads(corpus_dir: Path | str) -> list[str]:
     deleted, so neither the next ingest nor the next upload trips over them.
     """
     dest = upload_dir(corpus_dir)
-    try:
-        dest.mkdir(parents=True, exist_ok=True)
-    except OSError:  # a read-only corpus takes no uploads, so nothing can be half saved
+    if not dest.is_dir():  # no upload ever started here: nothing is half saved, and nothing is written
         return []
     removed: list[str] = []
     with _ledger_lock(dest):
         ledger = _read_ledger(dest)
+        before = dict(ledger)
         for name, rec in list(ledger.items()):
             if not isinstance(rec, dict):
                 ledger.pop(name)
@@ -599,5 +598,6 @@ def recover_uploads(corpus_dir: Path | str) -> list[str]:
                     continue
                 p.unlink(missing_ok=True)
                 removed.append(p.name)
-        _write_ledger(dest, ledger)
+        if ledger != before:
+            _write_ledger(dest, ledger)
     return removed

@@ -91,6 +91,15 @@ def test_recovery_rolls_back_what_a_killed_process_left(tmp_path: Path) -> None:
     assert recover_uploads(corpus) == []  # idempotent
 
 
+def test_recovery_writes_nothing_into_a_folder_that_never_took_an_upload(tmp_path: Path) -> None:
+    # a folder ingested in place (someone's documents, a shared set) is read, never written
+    corpus = tmp_path / "tai-lieu"
+    corpus.mkdir()
+    (corpus / "bao-cao.txt").write_text("Báo cáo", encoding="utf-8")
+    assert recover_uploads(corpus) == []
+    assert sorted(p.name for p in corpus.iterdir()) == ["bao-cao.txt"]
+
+
 def test_recovery_leaves_a_live_process_alone(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     uploads = corpus / "uploads"
