@@ -39,8 +39,9 @@ _KINDS = {
     "docnum": {"docnum"},
     "duration": {"number"},  # a number followed by its unit of time ("6 tháng", "30 ngày")
 }
-_TIME_UNIT = re.compile(r"\s*(?:ngày|tuần|tháng|năm|buổi|giờ)(?!\w)", re.I)
-_TIME_WORDS = {fold(w) for w in ("ngày", "tuần", "tháng", "năm", "buổi", "giờ")}  # as question targets read
+_TIME_UNITS = ("ngày", "tuần", "tháng", "năm", "buổi", "giờ")
+_TIME_UNIT = re.compile(rf"\s*(?:{'|'.join(_TIME_UNITS)})(?!\w)", re.I)
+_TIME_WORDS = {fold(w) for w in _TIME_UNITS}  # as question targets read them (folded: ngày → ngài)
 
 
 def _grams(bare: str) -> set[str]:
@@ -255,7 +256,7 @@ def _is_share(sentence: str, fig: Figure, asked: set[str]) -> bool:
     if not m:
         return False
     qualifier = m.group(1).split()[_COUNTED_NOUN_WORDS:]
-    words = [w for w in (_AWORD.findall(fold(" ".join(qualifier)))) if w]
+    words = _AWORD.findall(fold(" ".join(qualifier)))
     return bool(words) and sum(w in asked for w in words) < len(words) / 2
 
 
