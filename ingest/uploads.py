@@ -62,7 +62,7 @@ __all__ = [
 UPLOAD_SUFFIXES: tuple[str, ...] = tuple(sorted(SUPPORTED_SUFFIXES - {".html", ".htm"}))
 UPLOAD_SUBDIR = "uploads"
 LEDGER_NAME = ".uploads.json"
-_LOCK_NAME = ".uploads.lock"
+LOCK_NAME = ".uploads.lock"
 _TMP_PREFIX = ".upload-"
 _BACKUP_PREFIX = ".replaced-"
 # Most file systems allow 255 bytes per name; the stem is cut well below that so " (NNN)" and
@@ -175,7 +175,7 @@ def _numbered(safe: str, n: int) -> str:
 def _ledger_lock(dest: Path) -> Iterator[None]:
     """One writer of the uploads folder at a time (threads and processes)."""
     dest.parent.mkdir(parents=True, exist_ok=True)
-    with (dest.parent / _LOCK_NAME).open("a") as fh:
+    with (dest.parent / LOCK_NAME).open("a") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield
